@@ -1,0 +1,5 @@
+//! The `ntp-keygen` binary: everything lives in the library so tests can drive it.
+
+fn main() -> std::process::ExitCode {
+    keygen::main()
+}

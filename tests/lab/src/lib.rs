@@ -1,0 +1,1 @@
+//! Placeholder; the lab harness is built by the lab work.
