@@ -1,1 +1,510 @@
-//! Placeholder module; filled in by the foundation work.
+//! The one blocking UDP transport: sends requests, routes replies to sans-IO exchanges.
+//!
+//! A [`Transport`] owns one socket (dual-stack IPv6 when the host has IPv6, else IPv4) and can
+//! carry many exchanges at once: replies are routed by (peer address, demultiplexing key), so a
+//! reply from any other address, or with a key no running exchange expects, is dropped. There is
+//! no parsing here; [`Exchange`] implementations decide what a datagram means.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::exchange::{Exchange, Progress};
+
+/// Largest datagram we accept; anything longer is truncated by the kernel and then rejected by
+/// the codec that reads it.
+const MAX_DATAGRAM: usize = 65_536;
+
+/// Why a transport-level exchange failed.
+#[derive(Debug, Error)]
+pub enum TransportError<E: std::error::Error + 'static> {
+    /// The socket could not send or receive.
+    #[error("network error: {0}")]
+    Io(#[source] io::Error),
+    /// The exchange itself failed (server error, malformed reply, timeout, …).
+    #[error(transparent)]
+    Exchange(E),
+}
+
+/// Address family restriction for name resolution (`-4` / `-6`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Family {
+    /// Either family; the first address the resolver returns wins.
+    #[default]
+    Any,
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+/// Resolves `host` once: an IP literal (`192.0.2.1`, `2001:db8::1`, `[2001:db8::1]:123`,
+/// `192.0.2.1:123`) or a name, with `default_port` when none is given.
+///
+/// # Errors
+/// The name does not resolve, or resolves to no address of the wanted family.
+pub fn resolve(host: &str, default_port: u16, family: Family) -> io::Result<SocketAddr> {
+    let wanted = |addr: &SocketAddr| match family {
+        Family::Any => true,
+        Family::V4 => addr.is_ipv4(),
+        Family::V6 => addr.is_ipv6(),
+    };
+    let literal = host.parse::<SocketAddr>().ok().or_else(|| {
+        host.parse::<IpAddr>()
+            .ok()
+            .map(|ip| (ip, default_port).into())
+    });
+    let found = match literal {
+        Some(addr) => wanted(&addr).then_some(addr),
+        None => (host, default_port).to_socket_addrs()?.find(wanted),
+    };
+    found.ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("'{host}' has no address of the requested family"),
+        )
+    })
+}
+
+/// Bytes and datagrams one exchange moved, e.g. to report mode 7 amplification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Traffic {
+    /// Datagrams sent (first send plus retries).
+    pub datagrams_sent: usize,
+    /// Octets sent.
+    pub bytes_sent: usize,
+    /// Datagrams accepted for this exchange.
+    pub datagrams_received: usize,
+    /// Octets accepted for this exchange.
+    pub bytes_received: usize,
+}
+
+/// One exchange to run: where to send, the state machine, and its first datagram.
+#[derive(Debug)]
+pub struct Job<E> {
+    /// The server to ask; only replies from exactly this address are accepted.
+    pub peer: SocketAddr,
+    /// The sans-IO exchange.
+    pub exchange: E,
+    /// The first datagram, as returned by the exchange's constructor.
+    pub datagram: Vec<u8>,
+}
+
+/// What one job ended with.
+pub type JobResult<E> =
+    Result<(<E as Exchange>::Output, Traffic), TransportError<<E as Exchange>::Error>>;
+
+/// A blocking UDP client socket that drives exchanges.
+#[derive(Debug)]
+pub struct Transport {
+    socket: UdpSocket,
+    dual_stack: bool,
+    timeout: Duration,
+}
+
+struct Running<E> {
+    job: usize,
+    peer: SocketAddr,
+    exchange: E,
+    deadline: Instant,
+    traffic: Traffic,
+}
+
+impl Transport {
+    /// Binds an ephemeral port: dual-stack IPv6 where available, IPv4 otherwise. `timeout` is
+    /// how long to wait for each reply datagram before the exchange's retry policy runs.
+    ///
+    /// # Errors
+    /// No UDP socket can be bound.
+    pub fn new(timeout: Duration) -> io::Result<Self> {
+        let (socket, dual_stack) = match UdpSocket::bind((Ipv6Addr::UNSPECIFIED, 0)) {
+            Ok(socket) => (socket, true),
+            Err(_) => (UdpSocket::bind(("0.0.0.0", 0))?, false),
+        };
+        Ok(Self {
+            socket,
+            dual_stack,
+            timeout,
+        })
+    }
+
+    /// Changes the per-datagram reply timeout.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// The per-datagram reply timeout.
+    #[must_use]
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Runs one exchange to completion.
+    ///
+    /// # Errors
+    /// A socket error, or the exchange's own error (including its timeout).
+    pub fn run<E: Exchange>(&self, job: Job<E>) -> JobResult<E> {
+        self.run_many(vec![job], 1)
+            .pop()
+            .unwrap_or_else(|| Err(TransportError::Io(io::ErrorKind::InvalidInput.into())))
+    }
+
+    /// Runs many exchanges over this one socket with at most `window` in flight, and returns
+    /// their results in the order of `jobs`. Two jobs with the same peer and key never run at
+    /// once, since their replies could not be told apart.
+    pub fn run_many<E: Exchange>(&self, jobs: Vec<Job<E>>, window: usize) -> Vec<JobResult<E>> {
+        let window = window.max(1);
+        let mut results: Vec<Option<JobResult<E>>> = jobs.iter().map(|_| None).collect();
+        let mut queue: VecDeque<(usize, Job<E>)> = jobs.into_iter().enumerate().collect();
+        let mut running: HashMap<(SocketAddr, u64), Running<E>> = HashMap::new();
+        let mut buf = vec![0_u8; MAX_DATAGRAM];
+
+        loop {
+            self.start_jobs(&mut queue, &mut running, &mut results, window);
+            let Some(next_deadline) = running.values().map(|r| r.deadline).min() else {
+                break;
+            };
+            let wait = next_deadline.saturating_duration_since(Instant::now());
+            match self.recv(&mut buf, wait) {
+                Ok(Some((len, from))) => {
+                    let datagram = buf.get(..len).unwrap_or_default();
+                    Self::deliver(datagram, from, &mut running, &mut results, self.timeout);
+                }
+                Ok(None) => self.expire(&mut running, &mut results),
+                Err(err) => {
+                    // A receive error (not a timeout) is fatal for everything in flight.
+                    for (_, r) in running.drain() {
+                        results[r.job] = Some(Err(TransportError::Io(clone_io(&err))));
+                    }
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(TransportError::Io(io::ErrorKind::Other.into()))))
+            .collect()
+    }
+
+    fn start_jobs<E: Exchange>(
+        &self,
+        queue: &mut VecDeque<(usize, Job<E>)>,
+        running: &mut HashMap<(SocketAddr, u64), Running<E>>,
+        results: &mut [Option<JobResult<E>>],
+        window: usize,
+    ) {
+        let mut skipped = VecDeque::new();
+        while running.len() < window {
+            let Some((index, job)) = queue.pop_front() else {
+                break;
+            };
+            let slot = (job.peer, job.exchange.key());
+            if running.contains_key(&slot) {
+                skipped.push_back((index, job));
+                continue;
+            }
+            let mut traffic = Traffic::default();
+            match self.send(&job.datagram, job.peer, &mut traffic) {
+                Ok(()) => {
+                    running.insert(
+                        slot,
+                        Running {
+                            job: index,
+                            peer: job.peer,
+                            exchange: job.exchange,
+                            deadline: Instant::now() + self.timeout,
+                            traffic,
+                        },
+                    );
+                }
+                Err(err) => results[index] = Some(Err(TransportError::Io(err))),
+            }
+        }
+        // Deferred jobs keep their place ahead of the rest.
+        while let Some(job) = skipped.pop_back() {
+            queue.push_front(job);
+        }
+    }
+
+    fn deliver<E: Exchange>(
+        datagram: &[u8],
+        from: SocketAddr,
+        running: &mut HashMap<(SocketAddr, u64), Running<E>>,
+        results: &mut [Option<JobResult<E>>],
+        timeout: Duration,
+    ) {
+        let Some(key) = E::key_of(datagram) else {
+            return;
+        };
+        let slot = (from, key);
+        let Some(r) = running.get_mut(&slot) else {
+            return;
+        };
+        r.traffic.datagrams_received += 1;
+        r.traffic.bytes_received += datagram.len();
+        match r.exchange.on_datagram(datagram) {
+            Ok(Progress::Pending) => {
+                r.deadline = Instant::now() + timeout;
+                // Accepting a datagram may change what the exchange expects next.
+                let new_key = r.exchange.key();
+                if new_key != key {
+                    if let Some(moved) = running.remove(&slot) {
+                        running.insert((from, new_key), moved);
+                    }
+                }
+            }
+            Ok(Progress::Done(output)) => {
+                if let Some(r) = running.remove(&slot) {
+                    results[r.job] = Some(Ok((output, r.traffic)));
+                }
+            }
+            Err(err) => {
+                if let Some(r) = running.remove(&slot) {
+                    results[r.job] = Some(Err(TransportError::Exchange(err)));
+                }
+            }
+        }
+    }
+
+    fn expire<E: Exchange>(
+        &self,
+        running: &mut HashMap<(SocketAddr, u64), Running<E>>,
+        results: &mut [Option<JobResult<E>>],
+    ) {
+        let now = Instant::now();
+        let expired: Vec<_> = running
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(slot, _)| *slot)
+            .collect();
+        for slot in expired {
+            let Some(mut r) = running.remove(&slot) else {
+                continue;
+            };
+            match r.exchange.on_timeout() {
+                Ok(datagram) => match self.send(&datagram, r.peer, &mut r.traffic) {
+                    Ok(()) => {
+                        r.deadline = Instant::now() + self.timeout;
+                        running.insert((r.peer, r.exchange.key()), r);
+                    }
+                    Err(err) => results[r.job] = Some(Err(TransportError::Io(err))),
+                },
+                Err(err) => results[r.job] = Some(Err(TransportError::Exchange(err))),
+            }
+        }
+    }
+
+    fn send(&self, datagram: &[u8], peer: SocketAddr, traffic: &mut Traffic) -> io::Result<()> {
+        let target = match peer {
+            SocketAddr::V4(v4) if self.dual_stack => {
+                SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
+            }
+            other => other,
+        };
+        self.socket.send_to(datagram, target)?;
+        traffic.datagrams_sent += 1;
+        traffic.bytes_sent += datagram.len();
+        Ok(())
+    }
+
+    /// Waits up to `wait` for one datagram; `Ok(None)` on timeout.
+    fn recv(&self, buf: &mut [u8], wait: Duration) -> io::Result<Option<(usize, SocketAddr)>> {
+        // A zero read timeout means "block forever" to the OS; never ask for that.
+        self.socket
+            .set_read_timeout(Some(wait.max(Duration::from_micros(100))))?;
+        match self.socket.recv_from(buf) {
+            Ok((len, from)) => Ok(Some((len, canonical(from)))),
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(None)
+            }
+            // ICMP port unreachable from an earlier send surfaces here on Linux; the affected
+            // exchange will time out and retry, so it is not an error for the others.
+            Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+/// Maps IPv4-mapped IPv6 source addresses back to IPv4 so they match the address we asked.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+fn clone_io(err: &io::Error) -> io::Error {
+    io::Error::new(err.kind(), err.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::thread;
+
+    /// A toy exchange: the request is `[key, n]`; the reply is `[key, i, total]` fragments, and
+    /// the exchange completes when it has seen `total` distinct fragments.
+    #[derive(Debug)]
+    struct Toy {
+        key: u8,
+        seen: Vec<u8>,
+        retries: u8,
+    }
+
+    #[derive(Debug, Error, PartialEq)]
+    #[error("toy failed: {0}")]
+    struct ToyError(&'static str);
+
+    impl Exchange for Toy {
+        type Output = Vec<u8>;
+        type Error = ToyError;
+
+        fn key(&self) -> u64 {
+            u64::from(self.key)
+        }
+
+        fn key_of(datagram: &[u8]) -> Option<u64> {
+            datagram.first().map(|k| u64::from(*k))
+        }
+
+        fn on_datagram(&mut self, d: &[u8]) -> Result<Progress<Vec<u8>>, ToyError> {
+            let (&i, &total) = (
+                d.get(1).ok_or(ToyError("short"))?,
+                d.get(2).ok_or(ToyError("short"))?,
+            );
+            if i == 0xff {
+                return Err(ToyError("server error"));
+            }
+            if !self.seen.contains(&i) {
+                self.seen.push(i);
+            }
+            if self.seen.len() == usize::from(total) {
+                self.seen.sort_unstable();
+                return Ok(Progress::Done(self.seen.clone()));
+            }
+            Ok(Progress::Pending)
+        }
+
+        fn on_timeout(&mut self) -> Result<Vec<u8>, ToyError> {
+            if self.retries == 0 {
+                return Err(ToyError("timeout"));
+            }
+            self.retries -= 1;
+            Ok(vec![self.key, 3])
+        }
+    }
+
+    fn job(peer: SocketAddr, key: u8, retries: u8) -> Job<Toy> {
+        Job {
+            peer,
+            exchange: Toy {
+                key,
+                seen: vec![],
+                retries,
+            },
+            datagram: vec![key, 3],
+        }
+    }
+
+    /// A loopback server answering each request `[key, n]` with fragments in reverse order,
+    /// a duplicate, and a decoy with an unknown key; key 9 is answered only on the second try.
+    fn server() -> SocketAddr {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = socket.local_addr().unwrap();
+        thread::spawn(move || {
+            let mut buf = [0_u8; 64];
+            let mut tries_of_9 = 0;
+            while let Ok((_, from)) = socket.recv_from(&mut buf) {
+                let (key, n) = (buf[0], buf[1]);
+                if key == 9 {
+                    tries_of_9 += 1;
+                    if tries_of_9 == 1 {
+                        continue;
+                    }
+                }
+                if key == 7 {
+                    continue; // never answered
+                }
+                if key == 8 {
+                    socket.send_to(&[8, 0xff, 1], from).unwrap();
+                    continue;
+                }
+                socket.send_to(&[200, 0, 1], from).unwrap();
+                for i in (0..n).rev() {
+                    socket.send_to(&[key, i, n], from).unwrap();
+                }
+                socket.send_to(&[key, 0, n], from).unwrap();
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn routes_many_exchanges_over_one_socket() {
+        let peer = server();
+        let t = Transport::new(Duration::from_millis(200)).unwrap();
+        let jobs = (1..=5).map(|k| job(peer, k, 1)).collect();
+        let results = t.run_many(jobs, 3);
+        for r in results {
+            let (out, traffic) = r.unwrap();
+            assert_eq!(out, vec![0, 1, 2]);
+            assert_eq!(traffic.datagrams_sent, 1);
+            assert_eq!(
+                traffic.datagrams_received, 3,
+                "the late duplicate is not counted"
+            );
+        }
+    }
+
+    #[test]
+    fn retries_then_reports_the_exchange_error() {
+        let peer = server();
+        let t = Transport::new(Duration::from_millis(100)).unwrap();
+        let results = t.run_many(vec![job(peer, 9, 1), job(peer, 7, 1), job(peer, 8, 1)], 4);
+        let mut results = results.into_iter();
+        let (out, traffic) = results.next().unwrap().unwrap();
+        assert_eq!((out, traffic.datagrams_sent), (vec![0, 1, 2], 2));
+        assert!(matches!(
+            results.next().unwrap(),
+            Err(TransportError::Exchange(ToyError("timeout")))
+        ));
+        assert!(matches!(
+            results.next().unwrap(),
+            Err(TransportError::Exchange(ToyError("server error")))
+        ));
+    }
+
+    #[test]
+    fn same_key_jobs_are_serialized_and_foreign_replies_dropped() {
+        let peer = server();
+        let t = Transport::new(Duration::from_millis(200)).unwrap();
+        let results = t.run_many(vec![job(peer, 4, 0), job(peer, 4, 0)], 8);
+        assert!(results.iter().all(Result::is_ok));
+        // Replies must come from the address asked: asking a silent port times out even
+        // though the server above keeps answering other clients.
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let r = t.run(job(silent.local_addr().unwrap(), 4, 0));
+        assert!(matches!(
+            r,
+            Err(TransportError::Exchange(ToyError("timeout")))
+        ));
+    }
+
+    #[test]
+    fn resolves_literals_and_families() {
+        assert_eq!(
+            resolve("127.0.0.1", 123, Family::Any).unwrap(),
+            "127.0.0.1:123".parse().unwrap()
+        );
+        assert_eq!(
+            resolve("[::1]:4123", 123, Family::V6).unwrap(),
+            "[::1]:4123".parse().unwrap()
+        );
+        assert_eq!(resolve("::1", 123, Family::Any).unwrap().port(), 123);
+        assert!(resolve("127.0.0.1", 123, Family::V6).is_err());
+    }
+}
