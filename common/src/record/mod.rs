@@ -1,1 +1,49 @@
-//! Placeholder module; filled in by the foundation work.
+//! Typed results that every tool renders: as a table through [`crate::format::table`], as JSON
+//! through [`crate::format::json`] (each record derives `Serialize`, snake_case fields, units
+//! in field names such as `offset_ms`), and in the TUI.
+
+/// How a column's cells are aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    /// Text columns.
+    Left,
+    /// Numeric columns.
+    Right,
+}
+
+/// A table column: header text and alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The header text.
+    pub name: &'static str,
+    /// Cell alignment.
+    pub align: Align,
+}
+
+impl Column {
+    /// A left-aligned column.
+    #[must_use]
+    pub const fn left(name: &'static str) -> Self {
+        Self {
+            name,
+            align: Align::Left,
+        }
+    }
+
+    /// A right-aligned column.
+    #[must_use]
+    pub const fn right(name: &'static str) -> Self {
+        Self {
+            name,
+            align: Align::Right,
+        }
+    }
+}
+
+/// A record that can be shown as one row of a table.
+pub trait Tabular {
+    /// The columns, in order.
+    fn columns() -> &'static [Column];
+    /// This record's cells, one per column.
+    fn cells(&self) -> Vec<String>;
+}
