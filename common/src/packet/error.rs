@@ -6,7 +6,7 @@ use super::{KissCode, NtpMode, Stratum};
 use crate::auth::KeyId;
 use crate::error::DecodeError;
 
-/// Errors of the mode 1–5 packet codec and of the client exchange.
+/// Errors of the mode 1–5 packet codec and of [`super::ClientExchange`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PacketError {
     /// The datagram is too short or otherwise unreadable.

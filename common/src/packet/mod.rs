@@ -5,12 +5,13 @@
 //! [`NtpPacket::decode`] accepts any header (every version, mode and stratum) and keeps every
 //! octet, so `encode` reproduces the datagram exactly and a MAC can be checked against the
 //! re-encoded bytes; the *acceptance* checks of a client (version 1..=4, server mode, origin,
-//! kiss-o'-death, MAC) live in the client exchange.
+//! kiss-o'-death, MAC) live in [`ClientExchange`].
 #![cfg_attr(
     not(test),
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
 )]
 
+mod client;
 mod error;
 mod fields;
 mod refclock;
@@ -18,6 +19,7 @@ mod refid;
 #[cfg(test)]
 mod test_gens;
 
+pub use client::{ClientExchange, ClientRequest, Sample, ServerReply, sample};
 pub use error::PacketError;
 pub use fields::{LeapIndicator, NtpMode, Stratum};
 pub use refclock::{is_refclock_addr, refclock_display, refclock_name, refclock_type_name};
