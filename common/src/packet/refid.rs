@@ -94,11 +94,10 @@ impl ReferenceId {
     /// What the refid means in `context` (protocol notes §2.4).
     #[must_use]
     pub fn interpret(self, context: RefIdContext) -> RefIdValue {
-        let ascii = |this: Self| this.ascii_text();
         match context.class() {
             RefIdKind::Ipv4 => RefIdValue::Ipv4(self.to_ipv4()),
             RefIdKind::Ipv6Hash => RefIdValue::Ipv6Hash(self),
-            RefIdKind::Refclock => RefIdValue::Refclock(ascii(self)),
+            RefIdKind::Refclock => RefIdValue::Refclock(self.ascii_text()),
             RefIdKind::Kiss => RefIdValue::Kiss(KissCode::from(self)),
         }
     }
