@@ -1,1 +1,0 @@
-//! Placeholder module; filled in by the foundation work.
