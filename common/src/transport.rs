@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use thiserror::Error;
 
@@ -80,6 +80,9 @@ pub struct Traffic {
     pub datagrams_received: usize,
     /// Octets accepted for this exchange.
     pub bytes_received: usize,
+    /// System time at which the last accepted datagram was read from the socket: the
+    /// destination timestamp (T4) for NTP client exchanges.
+    pub received_at: Option<SystemTime>,
 }
 
 /// One exchange to run: where to send, the state machine, and its first datagram.
@@ -170,8 +173,16 @@ impl Transport {
             let wait = next_deadline.saturating_duration_since(Instant::now());
             match self.recv(&mut buf, wait) {
                 Ok(Some((len, from))) => {
+                    let received_at = SystemTime::now();
                     let datagram = buf.get(..len).unwrap_or_default();
-                    Self::deliver(datagram, from, &mut running, &mut results, self.timeout);
+                    Self::deliver(
+                        datagram,
+                        from,
+                        received_at,
+                        &mut running,
+                        &mut results,
+                        self.timeout,
+                    );
                 }
                 Ok(None) => self.expire(&mut running, &mut results),
                 Err(err) => {
@@ -231,6 +242,7 @@ impl Transport {
     fn deliver<E: Exchange>(
         datagram: &[u8],
         from: SocketAddr,
+        received_at: SystemTime,
         running: &mut HashMap<(SocketAddr, u64), Running<E>>,
         results: &mut [Option<JobResult<E>>],
         timeout: Duration,
@@ -244,15 +256,16 @@ impl Transport {
         };
         r.traffic.datagrams_received += 1;
         r.traffic.bytes_received += datagram.len();
+        r.traffic.received_at = Some(received_at);
         match r.exchange.on_datagram(datagram) {
             Ok(Progress::Pending) => {
                 r.deadline = Instant::now() + timeout;
                 // Accepting a datagram may change what the exchange expects next.
                 let new_key = r.exchange.key();
-                if new_key != key {
-                    if let Some(moved) = running.remove(&slot) {
-                        running.insert((from, new_key), moved);
-                    }
+                if new_key != key
+                    && let Some(moved) = running.remove(&slot)
+                {
+                    running.insert((from, new_key), moved);
                 }
             }
             Ok(Progress::Done(output)) => {
@@ -453,6 +466,7 @@ mod tests {
             let (out, traffic) = r.unwrap();
             assert_eq!(out, vec![0, 1, 2]);
             assert_eq!(traffic.datagrams_sent, 1);
+            assert!(traffic.received_at.is_some());
             assert_eq!(
                 traffic.datagrams_received, 3,
                 "the late duplicate is not counted"

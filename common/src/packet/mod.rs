@@ -171,7 +171,7 @@ impl NtpPacket {
         };
         loop {
             let rem = r.remaining();
-            if rem % 4 != 0 {
+            if !rem.is_multiple_of(4) {
                 return Err(PacketError::TrailerLength(rem));
             }
             if rem == 0 {
