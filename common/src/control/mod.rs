@@ -1,1 +1,26 @@
-//! Placeholder module; filled in by the foundation work.
+//! Mode 6 control messages, the protocol of ntpq (protocol notes §4, §5).
+//!
+//! - [`ControlHeader`], [`ControlOpcode`], [`Sequence`], [`AssocId`]: the 12-octet header (§4.1–4.2);
+//! - [`SystemStatus`], [`PeerStatus`], [`ClockStatus`]: status words, rendered as ntpq's
+//!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
+//! - [`ErrorCode`] and [`ControlError`]: what can go wrong (§4.3).
+//!
+//! Nothing here performs I/O: datagrams go in and out as byte slices.
+
+mod error;
+mod header;
+mod peer;
+mod status;
+
+#[cfg(test)]
+mod test_gens;
+
+pub use error::{ControlError, ErrorCode};
+pub use header::{
+    AssocId, CONTROL_HEADER_LEN, CONTROL_MAX_DATA, ControlHeader, ControlOpcode, MODE_CONTROL,
+    Sequence,
+};
+pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
+pub use status::{
+    ClockCondition, ClockSource, ClockStatus, LeapIndicator, SystemEvent, SystemStatus,
+};
