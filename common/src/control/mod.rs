@@ -3,6 +3,7 @@
 //! - [`ControlHeader`], [`ControlOpcode`], [`Sequence`], [`AssocId`]: the 12-octet header (§4.1–4.2);
 //! - [`SystemStatus`], [`PeerStatus`], [`ClockStatus`]: status words, rendered as ntpq's
 //!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
+//! - [`VarList`] and [`Variable`]: variable-list text (§4.9), with [`split_indexed`] for MRU tags;
 //! - [`ErrorCode`] and [`ControlError`]: what can go wrong (§4.3).
 //!
 //! Nothing here performs I/O: datagrams go in and out as byte slices.
@@ -11,6 +12,7 @@ mod error;
 mod header;
 mod peer;
 mod status;
+mod vars;
 
 #[cfg(test)]
 mod test_gens;
@@ -23,4 +25,7 @@ pub use header::{
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
 pub use status::{
     ClockCondition, ClockSource, ClockStatus, LeapIndicator, SystemEvent, SystemStatus,
+};
+pub use vars::{
+    MAX_NAME_LEN, MAX_VALUE_LEN, VarError, VarList, VarListError, Variable, split_indexed,
 };

@@ -1,8 +1,9 @@
 //! proptest strategies for the mode 6 types (style guide: one `test_gens` module).
 
+use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::{AssocId, ControlHeader, ControlOpcode, LeapIndicator, Sequence};
+use super::{AssocId, ControlHeader, ControlOpcode, LeapIndicator, Sequence, VarList, Variable};
 
 /// Any opcode that survives the 5-bit wire field.
 pub fn opcode_any() -> impl Strategy<Value = ControlOpcode> {
@@ -41,4 +42,30 @@ pub fn header_any() -> impl Strategy<Value = ControlHeader> {
                 }
             },
         )
+}
+
+/// A variable name that reads back as itself.
+pub fn name_any() -> impl Strategy<Value = String> {
+    "[A-Za-z_][A-Za-z0-9_.:\\[\\]-]{0,20}|[a-z][a-z ]{0,6}[a-z]"
+}
+
+/// A value that reads back as itself: plain, quoted (commas allowed), empty or bare.
+pub fn value_any() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(String::new())),
+        "[!#-+\\--~]([ -+\\--~]{0,30}[!-+\\--~])?".prop_map(Some),
+        "[ -!#-~]{0,30}".prop_map(|s| Some(format!("\"{s}\""))),
+        "-?[0-9]{1,5}\\.[0-9]{3}".prop_map(Some),
+    ]
+}
+
+/// A well-formed variable list.
+pub fn var_list_any() -> impl Strategy<Value = VarList> {
+    vec((name_any(), value_any()), 0..12).prop_map(|items| {
+        items
+            .into_iter()
+            .map(|(name, value)| Variable { name, value })
+            .collect()
+    })
 }
