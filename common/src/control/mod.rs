@@ -1,6 +1,7 @@
 //! Mode 6 control messages, the protocol of ntpq (protocol notes §4, §5).
 //!
 //! - [`ControlHeader`], [`ControlOpcode`], [`Sequence`], [`AssocId`]: the 12-octet header (§4.1–4.2);
+//! - [`ControlRequest`] with [`MacAlignment`]: requests, padded and optionally signed (§4.5);
 //! - [`SystemStatus`], [`PeerStatus`], [`ClockStatus`]: status words, rendered as ntpq's
 //!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
 //! - [`VarList`] and [`Variable`]: variable-list text (§4.9), with [`split_indexed`] for MRU tags;
@@ -11,6 +12,7 @@
 mod error;
 mod header;
 mod peer;
+mod request;
 mod status;
 mod vars;
 
@@ -23,6 +25,7 @@ pub use header::{
     Sequence,
 };
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
+pub use request::{ControlRequest, MacAlignment};
 pub use status::{
     ClockCondition, ClockSource, ClockStatus, LeapIndicator, SystemEvent, SystemStatus,
 };
