@@ -2,6 +2,8 @@
 //!
 //! - [`ControlHeader`], [`ControlOpcode`], [`Sequence`], [`AssocId`]: the 12-octet header (§4.1–4.2);
 //! - [`ControlRequest`] with [`MacAlignment`]: requests, padded and optionally signed (§4.5);
+//! - [`ControlFragment`] and [`MacTrailer`]: one response datagram as received;
+//! - [`ControlResponse`]: the reassembled answer;
 //! - [`SystemStatus`], [`PeerStatus`], [`ClockStatus`]: status words, rendered as ntpq's
 //!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
 //! - [`VarList`] and [`Variable`]: variable-list text (§4.9), with [`split_indexed`] for MRU tags;
@@ -13,6 +15,7 @@ mod error;
 mod header;
 mod peer;
 mod request;
+mod response;
 mod status;
 mod vars;
 
@@ -26,6 +29,7 @@ pub use header::{
 };
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
 pub use request::{ControlRequest, MacAlignment};
+pub use response::{ControlFragment, ControlResponse, MacTrailer};
 pub use status::{
     ClockCondition, ClockSource, ClockStatus, LeapIndicator, SystemEvent, SystemStatus,
 };

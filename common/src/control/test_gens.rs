@@ -3,7 +3,10 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 
-use super::{AssocId, ControlHeader, ControlOpcode, LeapIndicator, Sequence, VarList, Variable};
+use super::{
+    AssocId, ControlHeader, ControlOpcode, ControlResponse, LeapIndicator, Sequence, VarList,
+    Variable,
+};
 
 /// Any opcode that survives the 5-bit wire field.
 pub fn opcode_any() -> impl Strategy<Value = ControlOpcode> {
@@ -42,6 +45,23 @@ pub fn header_any() -> impl Strategy<Value = ControlHeader> {
                 }
             },
         )
+}
+
+/// A response carrying `data` (any status, leap, VN 1..=4).
+pub fn response_with(data: Vec<u8>) -> impl Strategy<Value = ControlResponse> {
+    (opcode_any(), any::<u16>(), any::<u16>(), 0u8..4, 1u8..=4).prop_map(
+        move |(opcode, seq, status, leap, version)| ControlResponse {
+            opcode,
+            sequence: Sequence(seq),
+            assoc: AssocId(1),
+            status,
+            leap: LeapIndicator::from_bits(leap),
+            version,
+            data: data.clone(),
+            fragments: 0,
+            authenticated: false,
+        },
+    )
 }
 
 /// A variable name that reads back as itself.
