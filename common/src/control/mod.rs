@@ -3,6 +3,7 @@
 //! - [`ControlHeader`], [`ControlOpcode`], [`Sequence`], [`AssocId`]: the 12-octet header (§4.1–4.2);
 //! - [`ControlRequest`] with [`MacAlignment`]: requests, padded and optionally signed (§4.5);
 //! - [`ControlFragment`] and [`MacTrailer`]: one response datagram as received;
+//! - [`Reassembler`] and [`ReassemblyLimits`]: ntpq's fragment acceptance rules (§4.6);
 //! - [`ControlResponse`]: the reassembled answer;
 //! - [`SystemStatus`], [`PeerStatus`], [`ClockStatus`]: status words, rendered as ntpq's
 //!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
@@ -14,6 +15,7 @@
 mod error;
 mod header;
 mod peer;
+mod reassembly;
 mod request;
 mod response;
 mod status;
@@ -28,6 +30,7 @@ pub use header::{
     Sequence,
 };
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
+pub use reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};
 pub use request::{ControlRequest, MacAlignment};
 pub use response::{ControlFragment, ControlResponse, MacTrailer};
 pub use status::{

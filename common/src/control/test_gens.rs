@@ -89,3 +89,55 @@ pub fn var_list_any() -> impl Strategy<Value = VarList> {
             .collect()
     })
 }
+
+/// The server side with an arbitrary fragment size: `response`'s data cut every `chunk`
+/// octets (an empty payload gives one empty final fragment).
+pub fn split_response(response: &ControlResponse, chunk: usize) -> Vec<Vec<u8>> {
+    let mut chunks: Vec<&[u8]> = response.data.chunks(chunk.max(1)).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    let last = chunks.len() - 1;
+    let mut offset = 0;
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let header = ControlHeader {
+                leap: response.leap,
+                version: response.version,
+                response: true,
+                error: false,
+                more: i != last,
+                opcode: response.opcode,
+                sequence: response.sequence,
+                status: response.status,
+                assoc: response.assoc,
+                offset: u16::try_from(offset).expect("offset fits"),
+                count: u16::try_from(piece.len()).expect("count fits"),
+            };
+            offset += piece.len();
+            let mut out = header.encode().to_vec();
+            out.extend_from_slice(piece);
+            crate::wire::pad_to(&mut out, 4);
+            out
+        })
+        .collect()
+}
+
+/// A response, the datagrams carrying it cut at a random size, shuffled, with some
+/// datagrams repeated.
+pub fn shuffled_fragments_any() -> impl Strategy<Value = (ControlResponse, Vec<Vec<u8>>)> {
+    (vec(any::<u8>(), 0..4000), 1usize..=468)
+        .prop_flat_map(|(data, chunk)| (response_with(data), Just(chunk)))
+        .prop_flat_map(|(response, chunk)| {
+            let frames = split_response(&response, chunk);
+            let n = frames.len();
+            (Just(response), Just(frames), vec(0..n, 0..6))
+        })
+        .prop_flat_map(|(response, frames, repeats)| {
+            let mut all = frames.clone();
+            all.extend(repeats.into_iter().filter_map(|i| frames.get(i).cloned()));
+            (Just(response), Just(all).prop_shuffle())
+        })
+}
