@@ -8,11 +8,13 @@
 //! - [`SystemStatus`], [`PeerStatus`], [`ClockStatus`]: status words, rendered as ntpq's
 //!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
 //! - [`VarList`] and [`Variable`]: variable-list text (§4.9), with [`split_indexed`] for MRU tags;
+//! - [`ControlExchange`]: the sans-IO exchange the transport drives;
 //! - [`ErrorCode`] and [`ControlError`]: what can go wrong (§4.3).
 //!
 //! Nothing here performs I/O: datagrams go in and out as byte slices.
 
 mod error;
+mod exchange;
 mod header;
 mod peer;
 mod reassembly;
@@ -25,6 +27,7 @@ mod vars;
 mod test_gens;
 
 pub use error::{ControlError, ErrorCode};
+pub use exchange::ControlExchange;
 pub use header::{
     AssocId, CONTROL_HEADER_LEN, CONTROL_MAX_DATA, ControlHeader, ControlOpcode, MODE_CONTROL,
     Sequence,
