@@ -12,6 +12,10 @@
 //! - [`ErrorCode`] and [`ControlError`]: what can go wrong (§4.3).
 //!
 //! Nothing here performs I/O: datagrams go in and out as byte slices.
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
+)]
 
 mod error;
 mod exchange;
