@@ -1,0 +1,355 @@
+//! The sans-IO mode 6 request/response exchange, with ntpq's retry policy (protocol notes
+//! §4.6, last rows).
+#![cfg_attr(
+    not(test),
+    deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
+)]
+
+use super::error::ControlError;
+use super::header::{CONTROL_HEADER_LEN, ControlHeader, ControlOpcode, Sequence};
+use super::reassembly::{Push, Reassembler, ReassemblyLimits};
+use super::request::{ControlRequest, MacAlignment};
+use super::response::{ControlFragment, ControlResponse};
+use crate::auth::Key;
+use crate::exchange::{Exchange, Progress};
+
+/// One mode 6 request and the collection of its response.
+///
+/// Datagrams are matched on opcode and sequence ([`Exchange::key`]); within a match the
+/// [`Reassembler`] applies ntpq's acceptance rules. On a timeout the request is sent again
+/// once (ntpq's `doqueryex`): with the same sequence if nothing had arrived, with the next
+/// sequence (so the key changes) if part of a response was held. After the retry budget the
+/// exchange fails with [`ControlError::Timeout`] or [`ControlError::Incomplete`].
+#[derive(Debug)]
+pub struct ControlExchange {
+    request: ControlRequest,
+    auth: Option<(Key, MacAlignment)>,
+    sequence: Sequence,
+    limits: ReassemblyLimits,
+    reassembler: Reassembler,
+    datagram: Vec<u8>,
+    retries_left: u32,
+    attempts: u32,
+    authentic: bool,
+}
+
+impl ControlExchange {
+    /// Resends ntpq allows after a timeout or an incomplete response.
+    pub const CLASSIC_RETRIES: u32 = 1;
+
+    /// Starts an exchange; returns it with the first datagram to send. With `auth` the
+    /// request is signed (the key is cloned, to sign a resend) and response MACs are checked
+    /// for [`ControlResponse::authenticated`].
+    ///
+    /// # Errors
+    /// The request cannot be encoded (see [`ControlRequest::encode`]).
+    pub fn new(
+        request: ControlRequest,
+        sequence: Sequence,
+        auth: Option<(&Key, MacAlignment)>,
+        limits: ReassemblyLimits,
+    ) -> Result<(Self, Vec<u8>), ControlError> {
+        let datagram = request.encode(sequence, auth)?;
+        let exchange = Self {
+            reassembler: Reassembler::new(request.opcode, sequence, limits),
+            request,
+            auth: auth.map(|(key, alignment)| (key.clone(), alignment)),
+            sequence,
+            limits,
+            datagram: datagram.clone(),
+            retries_left: Self::CLASSIC_RETRIES,
+            attempts: 1,
+            authentic: auth.is_some(),
+        };
+        Ok((exchange, datagram))
+    }
+
+    /// The same exchange with another retry budget (0 = never resend).
+    #[must_use]
+    pub fn with_retries(mut self, retries: u32) -> Self {
+        self.retries_left = retries;
+        self
+    }
+
+    /// The key [`Exchange::key`] uses for an opcode and a sequence number.
+    #[must_use]
+    pub fn key_for(opcode: ControlOpcode, sequence: Sequence) -> u64 {
+        (u64::from(u8::from(opcode) & 0x1f) << 16) | u64::from(sequence.0)
+    }
+
+    /// The sequence number in use (it changes when a partial response forces a resend).
+    #[must_use]
+    pub fn sequence(&self) -> Sequence {
+        self.sequence
+    }
+
+    /// Datagrams sent so far, the first included.
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The request being answered.
+    #[must_use]
+    pub fn request(&self) -> &ControlRequest {
+        &self.request
+    }
+
+    fn auth(&self) -> Option<(&Key, MacAlignment)> {
+        self.auth.as_ref().map(|(key, alignment)| (key, *alignment))
+    }
+
+    /// Notes whether an accepted fragment carries a valid MAC made with our key.
+    fn check_mac(&mut self, datagram: &[u8]) {
+        if let Some((key, _)) = &self.auth {
+            let valid = ControlFragment::decode(datagram).is_ok_and(|f| f.verify(key));
+            self.authentic &= valid;
+        }
+    }
+}
+
+impl Exchange for ControlExchange {
+    type Output = ControlResponse;
+    type Error = ControlError;
+
+    fn key(&self) -> u64 {
+        Self::key_for(self.request.opcode, self.sequence)
+    }
+
+    fn key_of(datagram: &[u8]) -> Option<u64> {
+        if datagram.len() < CONTROL_HEADER_LEN {
+            return None;
+        }
+        let header = ControlHeader::decode(datagram).ok()?;
+        header
+            .response
+            .then(|| Self::key_for(header.opcode, header.sequence))
+    }
+
+    fn on_datagram(&mut self, datagram: &[u8]) -> Result<Progress<ControlResponse>, ControlError> {
+        match self.reassembler.push(datagram)? {
+            Push::Ignored(_) => Ok(Progress::Pending),
+            Push::Accepted => {
+                self.check_mac(datagram);
+                Ok(Progress::Pending)
+            }
+            Push::Complete(mut response) => {
+                self.check_mac(datagram);
+                response.authenticated = self.authentic;
+                Ok(Progress::Done(response))
+            }
+        }
+    }
+
+    fn on_timeout(&mut self) -> Result<Vec<u8>, ControlError> {
+        let partial = !self.reassembler.is_empty();
+        if self.retries_left == 0 {
+            return Err(if partial {
+                ControlError::Incomplete {
+                    fragments: self.reassembler.fragments(),
+                    octets: self.reassembler.octets(),
+                }
+            } else {
+                ControlError::Timeout {
+                    attempts: self.attempts,
+                }
+            });
+        }
+        self.retries_left -= 1;
+        if partial {
+            // ntpq bumps the sequence so stale fragments cannot mix with the new answer.
+            self.sequence = self.sequence.next();
+            self.datagram = self.request.encode(self.sequence, self.auth())?;
+        }
+        self.reassembler = Reassembler::new(self.request.opcode, self.sequence, self.limits);
+        self.authentic = self.auth.is_some();
+        self.attempts += 1;
+        Ok(self.datagram.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{KeyId, KeyType};
+    use crate::control::{AssocId, ErrorCode, LeapIndicator};
+
+    fn readvar() -> ControlRequest {
+        ControlRequest::new(ControlOpcode::ReadVariables, AssocId::SYSTEM, "stratum")
+    }
+
+    fn answer(sequence: Sequence, data: &[u8]) -> ControlResponse {
+        ControlResponse {
+            opcode: ControlOpcode::ReadVariables,
+            sequence,
+            assoc: AssocId::SYSTEM,
+            status: 0x0615,
+            leap: LeapIndicator::NoWarning,
+            version: 2,
+            data: data.to_vec(),
+            fragments: 1,
+            authenticated: false,
+        }
+    }
+
+    fn start() -> (ControlExchange, Vec<u8>) {
+        ControlExchange::new(readvar(), Sequence(41), None, ReassemblyLimits::NTPQ).unwrap()
+    }
+
+    #[test]
+    fn single_fragment_answer() {
+        let (mut ex, sent) = start();
+        assert_eq!(sent, readvar().encode(Sequence(41), None).unwrap());
+        let reply = answer(Sequence(41), b"stratum=2\r\n")
+            .to_fragments(None)
+            .unwrap();
+        assert_eq!(ControlExchange::key_of(&reply[0]), Some(ex.key()));
+        match ex.on_datagram(&reply[0]) {
+            Ok(Progress::Done(r)) => {
+                assert_eq!(r.variables().unwrap().get_u64("stratum"), Ok(2));
+                assert!(!r.authenticated);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys() {
+        let (ex, sent) = start();
+        assert_eq!(ex.key(), (2 << 16) | 41);
+        // A request is not a response.
+        assert_eq!(ControlExchange::key_of(&sent), None);
+        assert_eq!(ControlExchange::key_of(&[0x16, 0x82]), None);
+        let mut mode4 = answer(Sequence(41), b"")
+            .to_fragments(None)
+            .unwrap()
+            .remove(0);
+        assert!(ControlExchange::key_of(&mode4).is_some());
+        mode4[0] = 0x24;
+        assert_eq!(ControlExchange::key_of(&mode4), None);
+    }
+
+    #[test]
+    fn server_error() {
+        let (mut ex, _) = start();
+        let mut header =
+            ControlHeader::decode(&answer(Sequence(41), b"").to_fragments(None).unwrap()[0])
+                .unwrap();
+        header.error = true;
+        header.status = ErrorCode::UnknownVariable.to_status();
+        assert_eq!(
+            ex.on_datagram(&header.encode()),
+            Err(ControlError::Server(ErrorCode::UnknownVariable))
+        );
+    }
+
+    #[test]
+    fn timeout_with_nothing_resends_same_sequence_then_fails() {
+        let (mut ex, first) = start();
+        let key = ex.key();
+        assert_eq!(ex.on_timeout(), Ok(first));
+        assert_eq!(ex.key(), key);
+        assert_eq!(ex.attempts(), 2);
+        assert_eq!(ex.on_timeout(), Err(ControlError::Timeout { attempts: 2 }));
+    }
+
+    #[test]
+    fn timeout_with_partial_data_bumps_sequence() {
+        let (mut ex, _) = start();
+        let data = vec![b'a'; 1000];
+        let old = answer(Sequence(41), &data).to_fragments(None).unwrap();
+        assert_eq!(ex.on_datagram(&old[0]), Ok(Progress::Pending));
+        let resent = ex.on_timeout().unwrap();
+        assert_eq!(ex.sequence(), Sequence(42));
+        assert_eq!(
+            ex.key(),
+            ControlExchange::key_for(ControlOpcode::ReadVariables, Sequence(42))
+        );
+        assert_eq!(resent, readvar().encode(Sequence(42), None).unwrap());
+        // Late fragments of the first answer no longer match.
+        assert_eq!(ex.on_datagram(&old[1]), Ok(Progress::Pending));
+        let new = answer(Sequence(42), &data).to_fragments(None).unwrap();
+        assert_eq!(ex.on_datagram(&new[2]), Ok(Progress::Pending));
+        assert_eq!(
+            ex.on_timeout(),
+            Err(ControlError::Incomplete {
+                fragments: 1,
+                octets: 64
+            })
+        );
+    }
+
+    #[test]
+    fn zero_retries() {
+        let (ex, _) = start();
+        let mut ex = ex.with_retries(0);
+        assert_eq!(ex.on_timeout(), Err(ControlError::Timeout { attempts: 1 }));
+    }
+
+    #[test]
+    fn authenticated_exchange_checks_response_macs() {
+        let key = Key::new(KeyId(1), KeyType::Md5, b"password".to_vec());
+        let other = Key::new(KeyId(1), KeyType::Md5, b"secret".to_vec());
+        let request =
+            ControlRequest::new(ControlOpcode::Configure, AssocId::SYSTEM, "tinker panic 0");
+        let start = || {
+            ControlExchange::new(
+                request.clone(),
+                Sequence(3),
+                Some((&key, MacAlignment::NtpOrg)),
+                ReassemblyLimits::NTPQ,
+            )
+            .unwrap()
+        };
+        let (_, sent) = start();
+        assert_eq!(sent.len(), 52);
+        let mut reply = answer(Sequence(3), b"Config Succeeded\r\n");
+        reply.opcode = ControlOpcode::Configure;
+        for (signer, want) in [(Some(&key), true), (Some(&other), false), (None, false)] {
+            let (mut ex, _) = start();
+            let frames = reply
+                .to_fragments(signer.map(|k| (k, MacAlignment::NtpOrg)))
+                .unwrap();
+            match ex.on_datagram(&frames[0]) {
+                Ok(Progress::Done(r)) => assert_eq!(r.authenticated, want),
+                other => panic!("{other:?}"),
+            }
+        }
+        // A resend after partial data is signed again with the new sequence.
+        let (mut ex, _) = start();
+        let mut long = reply.clone();
+        long.data = vec![b'x'; 600];
+        let frames = long.to_fragments(None).unwrap();
+        assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
+        let resent = ex.on_timeout().unwrap();
+        let frag = ControlFragment::decode(&resent).unwrap();
+        assert_eq!(frag.header.sequence, Sequence(4));
+        assert!(frag.verify(&key));
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::ControlExchange;
+    use crate::control::{AssocId, ControlOpcode, ControlRequest, ReassemblyLimits, Sequence};
+    use crate::exchange::Exchange;
+
+    proptest! {
+        #[test]
+        fn arbitrary_datagrams_never_panic(datagrams in vec(vec(any::<u8>(), 0..600), 0..20)) {
+            let request = ControlRequest::new(ControlOpcode::ReadStatus, AssocId::SYSTEM, vec![]);
+            let (mut ex, _) =
+                ControlExchange::new(request, Sequence(1), None, ReassemblyLimits::NTPQ).unwrap();
+            for d in &datagrams {
+                let _ = ControlExchange::key_of(d);
+                if ex.on_datagram(d).is_err() {
+                    break;
+                }
+            }
+            let _ = ex.on_timeout();
+        }
+    }
+}
