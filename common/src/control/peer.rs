@@ -254,7 +254,7 @@ impl AssocStatus {
     /// # Errors
     /// [`DecodeError::BadLength`] if the length is not a multiple of 4, as ntpq rejects it.
     pub fn decode_list(data: &[u8]) -> Result<Vec<Self>, DecodeError> {
-        if data.len() % 4 != 0 {
+        if !data.len().is_multiple_of(4) {
             return Err(DecodeError::BadLength(format!(
                 "association list of {} octets is not a multiple of 4",
                 data.len()

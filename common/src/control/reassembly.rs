@@ -169,7 +169,7 @@ impl Reassembler {
         }
         // An association mismatch is tolerated, as ntpq does (fuzzball compatibility).
         let len = datagram.len();
-        if len % 4 != 0 {
+        if !len.is_multiple_of(4) {
             return Ok(Push::Ignored(IgnoreReason::Unpadded(len)));
         }
         let count = usize::from(header.count);

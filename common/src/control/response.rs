@@ -105,10 +105,11 @@ fn find_trailer(datagram: &[u8], end: usize) -> Option<usize> {
     let zero_gap = datagram
         .get(at4..at8)
         .is_some_and(|gap| gap.iter().all(|&b| b == 0));
-    if at8 > at4 && zero_gap {
-        if let Some(at) = plausible(at8) {
-            return Some(at);
-        }
+    if at8 > at4
+        && zero_gap
+        && let Some(at) = plausible(at8)
+    {
+        return Some(at);
     }
     plausible(at4)
 }

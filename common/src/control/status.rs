@@ -9,55 +9,7 @@
 
 use std::fmt;
 
-/// The two leap bits (§2.2): in the packet header and in the system status word.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum LeapIndicator {
-    /// 0, `leap_none`: no warning.
-    #[default]
-    NoWarning,
-    /// 1, `leap_add_sec`: the last minute of the day has 61 seconds.
-    AddSecond,
-    /// 2, `leap_del_sec`: the last minute of the day has 59 seconds.
-    DeleteSecond,
-    /// 3, `leap_alarm`: the clock is not synchronized.
-    Unsynchronized,
-}
-
-impl LeapIndicator {
-    /// Decodes the low two bits of `bits`.
-    #[must_use]
-    pub const fn from_bits(bits: u8) -> Self {
-        match bits & 0x03 {
-            0 => Self::NoWarning,
-            1 => Self::AddSecond,
-            2 => Self::DeleteSecond,
-            _ => Self::Unsynchronized,
-        }
-    }
-
-    /// The two-bit wire value.
-    #[must_use]
-    pub const fn to_bits(self) -> u8 {
-        match self {
-            Self::NoWarning => 0,
-            Self::AddSecond => 1,
-            Self::DeleteSecond => 2,
-            Self::Unsynchronized => 3,
-        }
-    }
-}
-
-/// The statestr names: `leap_none`, `leap_add_sec`, `leap_del_sec`, `leap_alarm`.
-impl fmt::Display for LeapIndicator {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::NoWarning => "leap_none",
-            Self::AddSecond => "leap_add_sec",
-            Self::DeleteSecond => "leap_del_sec",
-            Self::Unsynchronized => "leap_alarm",
-        })
-    }
-}
+pub use crate::packet::LeapIndicator;
 
 /// Declares a total code enum: named codes, `Unknown(u8)`, `From` both ways and a `Display`
 /// with the statestr names, unknown codes printed as `<prefix><n>`.
