@@ -1,14 +1,23 @@
-//! Symmetric-key authentication (protocol notes §3, §8, §9): key IDs, key types, keys and MACs.
+//! Symmetric-key authentication (protocol notes §3, §8, §9): key IDs, key types, keys, MACs
+//! and keys files.
 //!
 //! A [`Key`] holds MAC-ready secret bytes (for the legacy DES types: the 8-octet key in
 //! standard parity form), zeroizes them on drop and never shows them in `Debug` output.
+//! [`KeysFile`] reads, checks and writes `ntp.keys` files; [`des`] holds the xntp3 DES key
+//! forms and parity helpers.
 
+pub mod des;
+mod keytext;
+mod keytype;
 mod mac;
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+pub use keytext::{KeyTextError, MAX_ASCII_KEY_LEN, MAX_HEX_KEY_DIGITS};
+pub use keytype::{KeyType, KeyTypeError};
 pub use mac::MAX_MAC_LEN;
 
 /// A key number from a keys file or a packet trailer (`keyid` in ntpd).
@@ -18,44 +27,6 @@ pub struct KeyId(pub u32);
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// The MAC algorithm a key is used with (protocol notes §3.1, §8.2, §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyType {
-    /// MD5 over key ‖ message, 16-octet MAC (`M` or `MD5` in a keys file).
-    Md5,
-    /// SHA-1 over key ‖ message, 20-octet MAC.
-    Sha1,
-    /// SHA-256 over key ‖ message, truncated to 20 octets on the wire as ntpd 4.2.8p11+ and
-    /// NTPsec do.
-    Sha256,
-    /// AES-128-CMAC (RFC 4493) with the key zero-padded or cut to 16 octets, 16-octet MAC.
-    Aes128Cmac,
-    /// xntp3 DES-CBC MAC, key given as up to 8 ASCII characters (`A`).
-    DesAscii,
-    /// xntp3 DES-CBC MAC, key given as 16 hex digits with parity in the low bit (`S`).
-    DesStandard,
-    /// xntp3 DES-CBC MAC, key given as 16 hex digits with parity in the high bit (`N`).
-    DesNtp,
-}
-
-impl KeyType {
-    /// Octets of MAC this key type puts after the key ID.
-    #[must_use]
-    pub const fn mac_len(self) -> usize {
-        match self {
-            Self::Md5 | Self::Aes128Cmac => 16,
-            Self::Sha1 | Self::Sha256 => 20,
-            Self::DesAscii | Self::DesStandard | Self::DesNtp => 8,
-        }
-    }
-
-    /// Whether this is one of the legacy xntp3 DES types.
-    #[must_use]
-    pub const fn is_des(self) -> bool {
-        matches!(self, Self::DesAscii | Self::DesStandard | Self::DesNtp)
     }
 }
 
@@ -75,6 +46,22 @@ impl Key {
             kind,
             secret: Zeroizing::new(secret),
         }
+    }
+
+    /// Builds a key from the text a person types or a keys file holds (protocol notes §8.3).
+    ///
+    /// For digest and CMAC types a text of at most 20 octets is used verbatim and a longer one
+    /// is hex (up to 128 digits; an odd last digit is the high half of a final octet), the rule
+    /// ntpd 4.2.8p11+ applies both to keys files and to the ntpq/ntpdc password prompt. For the
+    /// DES types the text is an `A`, `S` or `N` key (protocol notes §9.1). Unlike a keys file,
+    /// a prompt may contain spaces or `#`; they are kept.
+    ///
+    /// # Errors
+    ///
+    /// A [`KeyTextError`] saying what is wrong and where, never which characters.
+    pub fn from_text(id: KeyId, kind: KeyType, text: &str) -> Result<Self, KeyTextError> {
+        let mut secret = keytext::decode(kind, text)?;
+        Ok(Self::new(id, kind, std::mem::take(&mut *secret)))
     }
 
     /// The key's number.
@@ -125,6 +112,18 @@ impl fmt::Debug for Key {
             .finish_non_exhaustive()
     }
 }
+
+/// Keys are equal when ID, type and secret are; the secrets are compared in constant time.
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.kind == other.kind
+            && self.secret.len() == other.secret.len()
+            && bool::from(self.secret.ct_eq(&other.secret))
+    }
+}
+
+impl Eq for Key {}
 
 impl Clone for Key {
     fn clone(&self) -> Self {
