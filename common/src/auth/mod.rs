@@ -6,18 +6,28 @@
 //! [`KeysFile`] reads, checks and writes `ntp.keys` files; [`des`] holds the xntp3 DES key
 //! forms and parity helpers.
 
+mod acl;
 pub mod des;
+mod entry;
+mod keys;
 mod keytext;
 mod keytype;
+mod lint;
 mod mac;
+#[cfg(test)]
+mod test_gens;
 
 use std::fmt;
 
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+pub use acl::{KeyAcl, KeyAclEntry, KeyAclError};
+pub use entry::{KeyEntry, MAX_FILE_KEY_ID};
+pub use keys::{KeysError, KeysErrorKind, KeysFile, KeysLine, MAX_KEYS_FILE_LEN, MAX_LINE_LEN};
 pub use keytext::{KeyTextError, MAX_ASCII_KEY_LEN, MAX_HEX_KEY_DIGITS};
 pub use keytype::{KeyType, KeyTypeError};
+pub use lint::{FindingSeverity, KeysFinding};
 pub use mac::MAX_MAC_LEN;
 
 /// A key number from a keys file or a packet trailer (`keyid` in ntpd).
