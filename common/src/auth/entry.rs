@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::acl::KeyAcl;
-use super::keys::KeysErrorKind;
+use super::error::KeysErrorKind;
 use super::keytext;
 use super::{Key, KeyId, KeyType, KeyTypeError};
 

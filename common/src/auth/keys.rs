@@ -26,177 +26,22 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Read as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use thiserror::Error;
 use zeroize::Zeroizing;
 
-use super::acl::{KeyAcl, KeyAclError};
+use super::Key;
+use super::KeyId;
 use super::entry::{self, KeyEntry};
+use super::error::{KeysError, KeysErrorKind};
 use super::lint::{self, KeysFinding};
-use super::{Key, KeyId, KeyTextError, KeyTypeError};
+use super::scan::{build_line, scan_line, split_lines};
 
 /// The longest line accepted, in octets without the newline.
 pub const MAX_LINE_LEN: usize = 4096;
 
 /// The largest keys file accepted, in octets (65535 hex keys with access lists fit easily).
 pub const MAX_KEYS_FILE_LEN: usize = 8 << 20;
-
-/// What is wrong with a keys file (or with an entry being built), without file and line.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum KeysErrorKind {
-    /// The file could not be read.
-    #[error("cannot read: {message}")]
-    Io {
-        /// The I/O error's kind.
-        kind: io::ErrorKind,
-        /// The I/O error's text.
-        message: String,
-    },
-    /// The file is larger than [`MAX_KEYS_FILE_LEN`].
-    #[error("file is {len} octets long (limit {max})")]
-    FileTooLarge {
-        /// Octets found (at least).
-        len: u64,
-        /// The limit.
-        max: u64,
-    },
-    /// A line is longer than [`MAX_LINE_LEN`].
-    #[error("line is {len} octets long (limit {max})")]
-    LineTooLong {
-        /// Octets in the line.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A line is not valid UTF-8.
-    #[error("invalid UTF-8 at column {column}")]
-    NotUtf8 {
-        /// Column (1-based octet offset) of the first bad octet.
-        column: usize,
-    },
-    /// A control character (other than tab), NUL or DEL anywhere in a line.
-    #[error("{} at column {column}", control_name(*byte))]
-    ControlChar {
-        /// Column of the character.
-        column: usize,
-        /// The character.
-        byte: u8,
-    },
-    /// A non-ASCII character outside a comment.
-    #[error("non-ASCII character at column {column} outside a comment")]
-    NonAscii {
-        /// Column of the character.
-        column: usize,
-    },
-    /// The first field is not a plain decimal number.
-    #[error("key number at column {column} is not a decimal number")]
-    BadKeyId {
-        /// Column of the field.
-        column: usize,
-    },
-    /// Key number 0.
-    #[error("key 0 is reserved")]
-    KeyIdZero,
-    /// A key number above 65535 (saturated at `u64::MAX`).
-    #[error("key {id} is reserved for autokey (keys files use 1 to 65535)")]
-    KeyIdReserved {
-        /// The number.
-        id: u64,
-    },
-    /// A key number with nothing after it.
-    #[error("key {id}: missing key type")]
-    MissingType {
-        /// The key number.
-        id: KeyId,
-    },
-    /// A key number and type with no key.
-    #[error("key {id}: missing key")]
-    MissingKey {
-        /// The key number.
-        id: KeyId,
-    },
-    /// The type field names no usable key type.
-    #[error("key {id}: {error}")]
-    BadType {
-        /// The key number.
-        id: KeyId,
-        /// What is wrong with the type.
-        error: KeyTypeError,
-    },
-    /// The key field is not a valid key of its type.
-    #[error("key {id}: {error}")]
-    BadKey {
-        /// The key number.
-        id: KeyId,
-        /// What is wrong with the key text.
-        error: KeyTextError,
-    },
-    /// An access-list item is not an address with an optional prefix.
-    #[error("key {id}: access list item at column {column}: {error}")]
-    BadAcl {
-        /// The key number.
-        id: KeyId,
-        /// Column of the item.
-        column: usize,
-        /// What is wrong with it.
-        error: KeyAclError,
-    },
-    /// Text after the access list (ntpd ignores it; it usually means a key with a space).
-    #[error("key {id}: unexpected text at column {column} after the access list")]
-    TrailingText {
-        /// The key number.
-        id: KeyId,
-        /// Column of the text.
-        column: usize,
-    },
-    /// A key number defined twice.
-    #[error("key {id} is already defined on line {first_line}")]
-    DuplicateKey {
-        /// The key number.
-        id: KeyId,
-        /// Line of the first definition.
-        first_line: usize,
-    },
-    /// A comment given to the builder holds a control character.
-    #[error("comment has a control character at position {position}")]
-    BadComment {
-        /// 1-based character position within the comment.
-        position: usize,
-    },
-}
-
-fn control_name(byte: u8) -> String {
-    match byte {
-        0 => "NUL octet".to_owned(),
-        b'\r' => "carriage return (CRLF line ending?)".to_owned(),
-        _ => format!("control character 0x{byte:02x}"),
-    }
-}
-
-/// A keys file error: file, line (1-based; 0 for the whole file) and what is wrong.
-///
-/// Displays as one line, `PATH:LINE: what is wrong`, and never contains key material.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeysError {
-    /// The file, as given by the caller.
-    pub path: PathBuf,
-    /// The line, counting from 1; 0 when the error concerns the whole file.
-    pub line: usize,
-    /// What is wrong.
-    pub kind: KeysErrorKind,
-}
-
-impl fmt::Display for KeysError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            0 => write!(f, "{}: {}", self.path.display(), self.kind),
-            line => write!(f, "{}:{line}: {}", self.path.display(), self.kind),
-        }
-    }
-}
-
-impl std::error::Error for KeysError {}
 
 /// One line of a keys file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -469,136 +314,6 @@ impl fmt::Write for LenCounter {
     }
 }
 
-/// The lines of `bytes` with their 1-based numbers; a final newline ends the last line rather
-/// than starting an empty one.
-pub(super) fn split_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    body.split(|&b| b == b'\n')
-        .take(if bytes.is_empty() { 0 } else { usize::MAX })
-        .enumerate()
-        .map(|(index, line)| (index + 1, line))
-}
-
-/// A field of a line and the column (1-based) where it starts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Token<'a> {
-    pub(super) text: &'a str,
-    pub(super) column: usize,
-}
-
-/// A line split the way ntpd's tokenizer splits it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ScannedLine<'a> {
-    /// Up to five fields: number, type, key, access list, and the first extra one.
-    pub(super) tokens: Vec<Token<'a>>,
-    /// The text after `#`, with the column of the `#`.
-    pub(super) comment: Option<Token<'a>>,
-}
-
-/// The most fields worth keeping: anything after the fifth is already an error.
-const MAX_TOKENS: usize = 5;
-
-/// Checks a raw line's characters and splits it into fields and comment.
-pub(super) fn scan_line(raw: &[u8]) -> Result<ScannedLine<'_>, KeysErrorKind> {
-    if raw.len() > MAX_LINE_LEN {
-        return Err(KeysErrorKind::LineTooLong {
-            len: raw.len(),
-            max: MAX_LINE_LEN,
-        });
-    }
-    let line = std::str::from_utf8(raw).map_err(|e| KeysErrorKind::NotUtf8 {
-        column: e.valid_up_to() + 1,
-    })?;
-    if let Some(index) = raw
-        .iter()
-        .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
-    {
-        return Err(KeysErrorKind::ControlChar {
-            column: index + 1,
-            byte: raw.get(index).copied().unwrap_or_default(),
-        });
-    }
-    let (code, comment) = match line.split_once('#') {
-        Some((code, rest)) => (
-            code,
-            Some(Token {
-                text: rest,
-                column: code.len() + 1,
-            }),
-        ),
-        None => (line, None),
-    };
-    if let Some(index) = code.bytes().position(|b| !b.is_ascii()) {
-        return Err(KeysErrorKind::NonAscii { column: index + 1 });
-    }
-    let mut tokens = Vec::new();
-    let mut offset = 0;
-    for piece in code.split([' ', '\t']) {
-        if !piece.is_empty() && tokens.len() < MAX_TOKENS {
-            tokens.push(Token {
-                text: piece,
-                column: offset + 1,
-            });
-        }
-        offset += piece.len() + 1;
-    }
-    Ok(ScannedLine { tokens, comment })
-}
-
-/// Turns a scanned line into a [`KeysLine`].
-pub(super) fn build_line(scanned: &ScannedLine<'_>) -> Result<KeysLine, KeysErrorKind> {
-    let mut tokens = scanned.tokens.iter();
-    let Some(id_token) = tokens.next() else {
-        return Ok(match scanned.comment {
-            Some(comment) => KeysLine::Comment(comment.text.to_owned()),
-            None => KeysLine::Blank,
-        });
-    };
-    let id = parse_key_id(*id_token)?;
-    let type_token = tokens.next().ok_or(KeysErrorKind::MissingType { id })?;
-    // The key's presence is checked before the type is judged, so a line that lost its type
-    // (`5 hunter2`) says "missing key" instead of echoing the secret as an unknown type.
-    let key_token = tokens.next().ok_or(KeysErrorKind::MissingKey { id })?;
-    let kind = entry::parse_type_name(id, type_token.text)?;
-    let mut entry = KeyEntry::from_token(id, kind, type_token.text, key_token.text)?;
-    if let Some(acl_token) = tokens.next() {
-        let acl = KeyAcl::parse_field(acl_token.text).map_err(|(offset, error)| {
-            KeysErrorKind::BadAcl {
-                id,
-                column: acl_token.column + offset,
-                error,
-            }
-        })?;
-        entry = entry.with_acl(acl);
-    }
-    if let Some(extra) = tokens.next() {
-        return Err(KeysErrorKind::TrailingText {
-            id,
-            column: extra.column,
-        });
-    }
-    let entry = entry.with_comment(scanned.comment.map(|c| c.text))?;
-    Ok(KeysLine::Entry(entry))
-}
-
-/// A key number: decimal digits only, 1..=65535.
-pub(super) fn parse_key_id(token: Token<'_>) -> Result<KeyId, KeysErrorKind> {
-    if !token.text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(KeysErrorKind::BadKeyId {
-            column: token.column,
-        });
-    }
-    let value = token.text.bytes().fold(0_u64, |acc, digit| {
-        acc.saturating_mul(10)
-            .saturating_add(u64::from(digit - b'0'))
-    });
-    let id = u32::try_from(value).map_or(KeyId(u32::MAX), KeyId);
-    match entry::check_id(id) {
-        Err(KeysErrorKind::KeyIdReserved { .. }) => Err(KeysErrorKind::KeyIdReserved { id: value }),
-        other => other.map(|()| id),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::IpAddr;
@@ -607,7 +322,7 @@ mod tests {
 
     use super::*;
     use crate::auth::test_gens::{keys_file_any, keys_noise_any};
-    use crate::auth::{KeyAclEntry, KeyType, des};
+    use crate::auth::{KeyAcl, KeyAclEntry, KeyAclError, KeyTextError, KeyType, KeyTypeError, des};
 
     /// ntp-keygen -M output (protocol notes §8.5) with made-up keys.
     const KEYGEN_FILE: &str = r##"# ntpkey_MD5key_host.3700000000

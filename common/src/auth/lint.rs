@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::entry::KeyEntry;
-use super::keys::{
-    KeysErrorKind, KeysLine, MAX_KEYS_FILE_LEN, ScannedLine, build_line, scan_line, split_lines,
-};
+use super::error::KeysErrorKind;
+use super::keys::{KeysLine, MAX_KEYS_FILE_LEN};
+use super::scan::{ScannedLine, build_line, scan_line, split_lines};
 use super::{KeyId, KeyTextError, KeyType, KeyTypeError, MAX_ASCII_KEY_LEN};
 
 /// ntpd reads lines with a 512-octet buffer: longer lines are split, the rest read as a new
@@ -264,5 +264,188 @@ fn check_entry(number: usize, entry: &KeyEntry, findings: &mut Findings) {
             number,
             format!("key {id}: AES-128-CMAC key is {len} octets: it is zero-padded or cut to 16"),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::KeysFile;
+
+    use FindingSeverity::{Error, Warning};
+
+    /// Expected findings: line, severity and part of the message.
+    type Expected = Vec<(usize, FindingSeverity, &'static str)>;
+
+    /// `(file, expected)`: every finding, in order.
+    #[test]
+    fn findings_carry_lines_severities_and_reasons() {
+        let long_line = format!("1 M abc # {}", "x".repeat(600));
+        let cases: Vec<(String, Expected)> = vec![
+            (
+                "# fine\n1 MD5 abc\n2 SHA1 0123456789abcdef0123456789abcdef01234567\n".into(),
+                vec![],
+            ),
+            (
+                "1 M a\n1 M b\n0 M c\n70000 M d\n".into(),
+                vec![
+                    (
+                        2,
+                        Error,
+                        "key 1 is already defined on line 1; ntpd 4.2.8 keeps the first",
+                    ),
+                    (3, Error, "key 0 is reserved"),
+                    (4, Error, "key 70000 is reserved for autokey"),
+                ],
+            ),
+            (
+                "1 SHA384 abc\n2 Q abc\n".into(),
+                vec![
+                    (
+                        1,
+                        Error,
+                        "unsupported key type 'SHA384'; ntpd built with OpenSSL accepts it",
+                    ),
+                    (2, Error, "unknown key type 'Q'"),
+                ],
+            ),
+            (
+                "1 MD5 correcthorsebatterystaple\n".into(),
+                vec![(1, Error, "keys longer than 20 characters are read as hex")],
+            ),
+            (
+                "1 S 0101010101010100\n2 N 8080808080808080\n3 A abc\n".into(),
+                vec![
+                    (1, Error, "key 1: DES key octet 8 does not have odd parity"),
+                    (
+                        2,
+                        Warning,
+                        "legacy xntp3 DES type 'N': ntpd 4.x rejects the whole file",
+                    ),
+                    (3, Warning, "legacy xntp3 DES type 'A'"),
+                ],
+            ),
+            (
+                "1 Mine abc\n2 m abc\n".into(),
+                vec![(
+                    1,
+                    Warning,
+                    "type 'Mine' is read as MD5 only because it starts with M",
+                )],
+            ),
+            (
+                format!("1 SHA1 {}\n2 SHA1 {}\n", "a".repeat(41), "b".repeat(66)),
+                vec![
+                    (1, Warning, "odd number of digits (41)"),
+                    (
+                        2,
+                        Warning,
+                        "hex key has 66 digits: ntpd before 4.2.8p11 and NTPsec use only the first 64",
+                    ),
+                ],
+            ),
+            (
+                "1 MD5 0123456789abcdef01234\n2 AES 0123456789abcdef0123456789abcdef\n".into(),
+                vec![
+                    (1, Warning, "odd number of digits (21)"),
+                    (
+                        1,
+                        Warning,
+                        "key text is 21 characters, so it is read as hex (11 octets), not as a passphrase",
+                    ),
+                ],
+            ),
+            (
+                "1 AES shortkey\n2 AES128CMAC 0123456789abcdef\n".into(),
+                vec![(
+                    1,
+                    Warning,
+                    "AES-128-CMAC key is 8 octets: it is zero-padded or cut to 16",
+                )],
+            ),
+            (
+                "1 M abc#def\n2 M abc #def\n".into(),
+                vec![(
+                    1,
+                    Warning,
+                    "'#' at column 8 follows a field without a space",
+                )],
+            ),
+            (
+                "1 M a\r\n\r\n".into(),
+                vec![
+                    (1, Error, "carriage return (CRLF line ending?) at column 6"),
+                    (2, Error, "carriage return (CRLF line ending?) at column 1"),
+                ],
+            ),
+            (
+                "1 M secret 192.0.2.1 trailing\n".into(),
+                vec![(
+                    1,
+                    Error,
+                    "unexpected text at column 22 after the access list; ntpd ignores it",
+                )],
+            ),
+            (
+                "1x M secret\n".into(),
+                vec![(1, Error, "not a decimal number; ntpd reads it with atoi")],
+            ),
+            (
+                long_line,
+                vec![(
+                    1,
+                    Warning,
+                    "line is 610 octets long: ntpd reads at most 510",
+                )],
+            ),
+        ];
+        for (text, want) in cases {
+            let got = KeysFile::lint(&text);
+            assert_eq!(got.len(), want.len(), "{text:?}: {got:#?}");
+            for (finding, (line, severity, part)) in got.iter().zip(want) {
+                assert_eq!(
+                    (finding.line, finding.severity),
+                    (line, severity),
+                    "{text:?}"
+                );
+                assert!(
+                    finding.message.contains(part),
+                    "{text:?}: {}",
+                    finding.message
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_line_is_checked_after_an_error() {
+        let text = "1 M\n2 M ok\n3 Q x\n4 M ok\n";
+        let lines: Vec<usize> = KeysFile::lint(text).iter().map(|f| f.line).collect();
+        assert_eq!(lines, [1, 3]);
+        assert!(KeysFile::parse("k", text).is_err());
+    }
+
+    #[test]
+    fn non_utf8_and_oversized_input() {
+        let findings = KeysFile::lint_bytes(b"1 M ok\n2 M \xfe\n");
+        assert_eq!(findings.len(), 1);
+        assert_eq!((findings[0].line, findings[0].severity), (2, Error));
+        assert_eq!(findings[0].message, "invalid UTF-8 at column 5");
+        let big = vec![b'#'; MAX_KEYS_FILE_LEN + 1];
+        let findings = KeysFile::lint_bytes(&big);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].line, 0);
+    }
+
+    #[test]
+    fn findings_display_as_one_line() {
+        let findings = KeysFile::lint("\n5 M\n");
+        assert_eq!(findings[0].to_string(), "2: error: key 5: missing key");
+        let whole = KeysFinding {
+            line: 0,
+            severity: Warning,
+            message: "m".into(),
+        };
+        assert_eq!(whole.to_string(), "warning: m");
     }
 }

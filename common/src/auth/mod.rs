@@ -9,11 +9,13 @@
 mod acl;
 pub mod des;
 mod entry;
+mod error;
 mod keys;
 mod keytext;
 mod keytype;
 mod lint;
 mod mac;
+mod scan;
 #[cfg(test)]
 mod test_gens;
 
@@ -24,7 +26,8 @@ use zeroize::Zeroizing;
 
 pub use acl::{KeyAcl, KeyAclEntry, KeyAclError};
 pub use entry::{KeyEntry, MAX_FILE_KEY_ID};
-pub use keys::{KeysError, KeysErrorKind, KeysFile, KeysLine, MAX_KEYS_FILE_LEN, MAX_LINE_LEN};
+pub use error::{KeysError, KeysErrorKind};
+pub use keys::{KeysFile, KeysLine, MAX_KEYS_FILE_LEN, MAX_LINE_LEN};
 pub use keytext::{KeyTextError, MAX_ASCII_KEY_LEN, MAX_HEX_KEY_DIGITS};
 pub use keytype::{KeyType, KeyTypeError};
 pub use lint::{FindingSeverity, KeysFinding};
