@@ -16,6 +16,12 @@
 //! different daemons). [`KeysFile::lint`] reports all of these and more without stopping at
 //! the first.
 //!
+//! Writing ([`KeysFile::to_text`]) keeps every line: blank lines, comments, and for each key its
+//! type spelling, key text, access list and trailing comment, so reading the text back gives an
+//! equal [`KeysFile`]. Entries built in code are checked when built ([`KeyEntry::new`]) so that
+//! their text survives the tokenizer; [`KeyEntry::from_secret`] picks a text (verbatim or hex)
+//! that reads back to the same secret.
+//!
 //! Errors and findings never contain key material: they name key numbers, columns and
 //! positions, and echo only type names.
 #![cfg_attr(

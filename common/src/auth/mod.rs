@@ -143,3 +143,47 @@ impl Clone for Key {
         Self::new(self.id, self.kind, self.secret.to_vec())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_from_typed_text_follow_the_file_rules() {
+        let id = KeyId(1);
+        let cases: [(KeyType, &str, &[u8]); 5] = [
+            (KeyType::Md5, "password", b"password"),
+            // A prompt may hold what a keys file cannot: spaces and `#`.
+            (KeyType::Md5, "my # pass", b"my # pass"),
+            (
+                KeyType::Sha1,
+                "000102030405060708090a",
+                &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            ),
+            (
+                KeyType::DesAscii,
+                "ugosnod",
+                &[0xea, 0xce, 0xdf, 0xe6, 0xdc, 0xdf, 0xc8, 0x01],
+            ),
+            (KeyType::DesNtp, "8080808080808080", &[1; 8]),
+        ];
+        for (kind, text, secret) in cases {
+            let key = Key::from_text(id, kind, text).unwrap();
+            assert_eq!(key, Key::new(id, kind, secret.to_vec()), "{kind} {text}");
+        }
+        assert_eq!(
+            Key::from_text(id, KeyType::Md5, "a passphrase of 24 chars"),
+            Err(KeyTextError::BadHexDigit { position: 2 })
+        );
+    }
+
+    #[test]
+    fn equality_needs_id_type_and_secret() {
+        let key = Key::new(KeyId(1), KeyType::Md5, b"abc".to_vec());
+        assert_eq!(key, key.clone());
+        assert_ne!(key, Key::new(KeyId(2), KeyType::Md5, b"abc".to_vec()));
+        assert_ne!(key, Key::new(KeyId(1), KeyType::Sha1, b"abc".to_vec()));
+        assert_ne!(key, Key::new(KeyId(1), KeyType::Md5, b"abd".to_vec()));
+        assert_ne!(key, Key::new(KeyId(1), KeyType::Md5, b"ab".to_vec()));
+    }
+}
