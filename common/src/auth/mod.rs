@@ -1,14 +1,36 @@
-//! Symmetric-key authentication (protocol notes §3, §8, §9): key IDs, key types, keys and MACs.
+//! Symmetric-key authentication (protocol notes §3, §8, §9): key IDs, key types, keys, MACs
+//! and keys files.
 //!
 //! A [`Key`] holds MAC-ready secret bytes (for the legacy DES types: the 8-octet key in
 //! standard parity form), zeroizes them on drop and never shows them in `Debug` output.
+//! [`KeysFile`] reads, checks and writes `ntp.keys` files; [`des`] holds the xntp3 DES key
+//! forms and parity helpers.
 
+mod acl;
+pub mod des;
+mod entry;
+mod error;
+mod keys;
+mod keytext;
+mod keytype;
+mod lint;
 mod mac;
+mod scan;
+#[cfg(test)]
+mod test_gens;
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+pub use acl::{KeyAcl, KeyAclEntry, KeyAclError};
+pub use entry::{KeyEntry, MAX_FILE_KEY_ID};
+pub use error::{KeysError, KeysErrorKind};
+pub use keys::{KeysFile, KeysLine, MAX_KEYS_FILE_LEN, MAX_LINE_LEN};
+pub use keytext::{KeyTextError, MAX_ASCII_KEY_LEN, MAX_HEX_KEY_DIGITS};
+pub use keytype::{KeyType, KeyTypeError};
+pub use lint::{FindingSeverity, KeysFinding};
 pub use mac::MAX_MAC_LEN;
 
 /// A key number from a keys file or a packet trailer (`keyid` in ntpd).
@@ -18,44 +40,6 @@ pub struct KeyId(pub u32);
 impl fmt::Display for KeyId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
-    }
-}
-
-/// The MAC algorithm a key is used with (protocol notes §3.1, §8.2, §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyType {
-    /// MD5 over key ‖ message, 16-octet MAC (`M` or `MD5` in a keys file).
-    Md5,
-    /// SHA-1 over key ‖ message, 20-octet MAC.
-    Sha1,
-    /// SHA-256 over key ‖ message, truncated to 20 octets on the wire as ntpd 4.2.8p11+ and
-    /// NTPsec do.
-    Sha256,
-    /// AES-128-CMAC (RFC 4493) with the key zero-padded or cut to 16 octets, 16-octet MAC.
-    Aes128Cmac,
-    /// xntp3 DES-CBC MAC, key given as up to 8 ASCII characters (`A`).
-    DesAscii,
-    /// xntp3 DES-CBC MAC, key given as 16 hex digits with parity in the low bit (`S`).
-    DesStandard,
-    /// xntp3 DES-CBC MAC, key given as 16 hex digits with parity in the high bit (`N`).
-    DesNtp,
-}
-
-impl KeyType {
-    /// Octets of MAC this key type puts after the key ID.
-    #[must_use]
-    pub const fn mac_len(self) -> usize {
-        match self {
-            Self::Md5 | Self::Aes128Cmac => 16,
-            Self::Sha1 | Self::Sha256 => 20,
-            Self::DesAscii | Self::DesStandard | Self::DesNtp => 8,
-        }
-    }
-
-    /// Whether this is one of the legacy xntp3 DES types.
-    #[must_use]
-    pub const fn is_des(self) -> bool {
-        matches!(self, Self::DesAscii | Self::DesStandard | Self::DesNtp)
     }
 }
 
@@ -75,6 +59,22 @@ impl Key {
             kind,
             secret: Zeroizing::new(secret),
         }
+    }
+
+    /// Builds a key from the text a person types or a keys file holds (protocol notes §8.3).
+    ///
+    /// For digest and CMAC types a text of at most 20 octets is used verbatim and a longer one
+    /// is hex (up to 128 digits; an odd last digit is the high half of a final octet), the rule
+    /// ntpd 4.2.8p11+ applies both to keys files and to the ntpq/ntpdc password prompt. For the
+    /// DES types the text is an `A`, `S` or `N` key (protocol notes §9.1). Unlike a keys file,
+    /// a prompt may contain spaces or `#`; they are kept.
+    ///
+    /// # Errors
+    ///
+    /// A [`KeyTextError`] saying what is wrong and where, never which characters.
+    pub fn from_text(id: KeyId, kind: KeyType, text: &str) -> Result<Self, KeyTextError> {
+        let mut secret = keytext::decode(kind, text)?;
+        Ok(Self::new(id, kind, std::mem::take(&mut *secret)))
     }
 
     /// The key's number.
@@ -126,8 +126,64 @@ impl fmt::Debug for Key {
     }
 }
 
+/// Keys are equal when ID, type and secret are; the secrets are compared in constant time.
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.kind == other.kind
+            && self.secret.len() == other.secret.len()
+            && bool::from(self.secret.ct_eq(&other.secret))
+    }
+}
+
+impl Eq for Key {}
+
 impl Clone for Key {
     fn clone(&self) -> Self {
         Self::new(self.id, self.kind, self.secret.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_from_typed_text_follow_the_file_rules() {
+        let id = KeyId(1);
+        let cases: [(KeyType, &str, &[u8]); 5] = [
+            (KeyType::Md5, "password", b"password"),
+            // A prompt may hold what a keys file cannot: spaces and `#`.
+            (KeyType::Md5, "my # pass", b"my # pass"),
+            (
+                KeyType::Sha1,
+                "000102030405060708090a",
+                &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+            ),
+            (
+                KeyType::DesAscii,
+                "ugosnod",
+                &[0xea, 0xce, 0xdf, 0xe6, 0xdc, 0xdf, 0xc8, 0x01],
+            ),
+            (KeyType::DesNtp, "8080808080808080", &[1; 8]),
+        ];
+        for (kind, text, secret) in cases {
+            let key = Key::from_text(id, kind, text).unwrap();
+            assert_eq!(key, Key::new(id, kind, secret.to_vec()), "{kind} {text}");
+        }
+        assert_eq!(
+            Key::from_text(id, KeyType::Md5, "a passphrase of 24 chars"),
+            Err(KeyTextError::BadHexDigit { position: 2 })
+        );
+    }
+
+    #[test]
+    fn equality_needs_id_type_and_secret() {
+        let key = Key::new(KeyId(1), KeyType::Md5, b"abc".to_vec());
+        assert_eq!(key, key.clone());
+        assert_ne!(key, Key::new(KeyId(2), KeyType::Md5, b"abc".to_vec()));
+        assert_ne!(key, Key::new(KeyId(1), KeyType::Sha1, b"abc".to_vec()));
+        assert_ne!(key, Key::new(KeyId(1), KeyType::Md5, b"abd".to_vec()));
+        assert_ne!(key, Key::new(KeyId(1), KeyType::Md5, b"ab".to_vec()));
     }
 }
