@@ -63,7 +63,7 @@ pub fn set_odd_parity(key: &mut [u8; DES_KEY_LEN]) -> bool {
 /// `octet` with bit 0 chosen so the octet has odd parity.
 const fn with_odd_parity(octet: u8) -> u8 {
     let data = octet & 0xfe;
-    if data.count_ones() % 2 == 0 {
+    if data.count_ones().is_multiple_of(2) {
         data | 1
     } else {
         data
