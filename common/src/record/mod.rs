@@ -47,3 +47,7 @@ pub trait Tabular {
     /// This record's cells, one per column.
     fn cells(&self) -> Vec<String>;
 }
+
+mod system;
+
+pub use system::{LeapField, SystemVariables};
