@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::control::{AssocId, VarError, VarList};
+use crate::control::{AssocId, VarError, VarList, Variable};
 use crate::packet::{LeapIndicator, RefIdContext, RefIdSummary, ReferenceId, Stratum};
 
 use super::{Column, Tabular};
@@ -70,7 +70,7 @@ impl SystemVariables {
                 value: refid_text.to_owned(),
                 expected: "an IPv4 address or an ASCII code of at most 4 characters",
             })?;
-        let optional = |name: &str| vars.get(name).map(|v| v.as_f64()).transpose();
+        let optional = |name: &str| vars.get(name).map(Variable::as_f64).transpose();
         Ok(Self {
             host: host.into(),
             leap: LeapIndicator::from_bits(
@@ -83,7 +83,7 @@ impl SystemVariables {
             root_dispersion_ms: vars.get_f64("rootdisp")?,
             system_peer: vars
                 .get("peer")
-                .map(|v| v.as_u64())
+                .map(Variable::as_u64)
                 .transpose()?
                 .map_or(0, |p| u16::try_from(p).unwrap_or(AssocId::SYSTEM.0)),
             offset_ms: optional("offset")?,
