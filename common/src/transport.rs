@@ -134,6 +134,20 @@ impl Transport {
         })
     }
 
+    /// Adopts an already bound socket, e.g. one created inside another network namespace
+    /// (a socket stays in the namespace it was created in).
+    ///
+    /// # Errors
+    /// The socket's local address cannot be read.
+    pub fn from_socket(socket: UdpSocket, timeout: Duration) -> io::Result<Self> {
+        let dual_stack = socket.local_addr()?.is_ipv6();
+        Ok(Self {
+            socket,
+            dual_stack,
+            timeout,
+        })
+    }
+
     /// Changes the per-datagram reply timeout.
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
@@ -506,6 +520,14 @@ mod tests {
             r,
             Err(TransportError::Exchange(ToyError("timeout")))
         ));
+    }
+
+    #[test]
+    fn adopts_a_bound_socket() {
+        let peer = server();
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let t = Transport::from_socket(socket, Duration::from_millis(200)).unwrap();
+        assert_eq!(t.run(job(peer, 3, 0)).unwrap().0, vec![0, 1, 2]);
     }
 
     #[test]
