@@ -15,10 +15,19 @@
 )]
 
 mod header;
+mod items;
 
 pub use header::{
     Implementation, InfoCode, MAX_COUNT, MAX_SEQUENCE, MODE_PRIVATE, PRIVATE_VERSION,
     PrivateHeader, RequestCode,
+};
+pub use items::{
+    AuthInfoItem, ClockBugItem, ClockInfoItem, ConfPeerFlags, ConfRestrictItem,
+    ConfRestrictP18Item, ControlStatsItem, IfStatsItem, InfoFlags, InterfaceFlags, IoStatsItem,
+    KernelInfoItem, KernelStatus, LoopInfoItem, MemStatsItem, OldRestrictFlags, PeerInfoItem,
+    PeerListItem, PeerStatsItem, PeerSummaryItem, PrivateItem, ResetFlags, RestrictFlags,
+    RestrictItem, RestrictMatchFlags, SysFlags, SysInfoFlags, SysInfoItem, SysStatsItem,
+    TimerStatsItem, TrapFlags, TrapItem,
 };
 
 use thiserror::Error;
