@@ -16,19 +16,23 @@
 
 mod header;
 mod items;
+mod request;
 
 pub use header::{
     Implementation, InfoCode, MAX_COUNT, MAX_SEQUENCE, MODE_PRIVATE, PRIVATE_VERSION,
     PrivateHeader, RequestCode,
 };
 pub use items::{
-    AuthInfoItem, ClockBugItem, ClockInfoItem, ConfPeerFlags, ConfRestrictItem,
-    ConfRestrictP18Item, ControlStatsItem, IfStatsItem, InfoFlags, InterfaceFlags, IoStatsItem,
-    KernelInfoItem, KernelStatus, LoopInfoItem, MemStatsItem, OldRestrictFlags, PeerInfoItem,
-    PeerListItem, PeerStatsItem, PeerSummaryItem, PrivateItem, ResetFlags, RestrictFlags,
-    RestrictItem, RestrictMatchFlags, SysFlags, SysInfoFlags, SysInfoItem, SysStatsItem,
-    TimerStatsItem, TrapFlags, TrapItem,
+    AuthInfoItem, ClockAddrItem, ClockBugItem, ClockInfoItem, ConfFudgeItem, ConfPeerFlags,
+    ConfPeerItem, ConfRestrictItem, ConfRestrictP18Item, ConfSysFlagsItem, ConfTrapItem,
+    ConfUnpeerItem, ControlStatsItem, FudgeWhich, IfStatsItem, InfoFlags, InterfaceFlags,
+    IoStatsItem, KernelInfoItem, KernelStatus, KeyIdItem, LoopInfoItem, MemStatsItem,
+    OldRestrictFlags, PeerInfoItem, PeerListItem, PeerStatsItem, PeerSummaryItem, PrivateItem,
+    ResetFlags, ResetFlagsItem, RestrictFlags, RestrictItem, RestrictMatchFlags, ServerLong,
+    SysFlags, SysInfoFlags, SysInfoItem, SysStatsItem, TimerStatsItem, TrapFlags, TrapItem,
+    TrustKeyList,
 };
+pub use request::{PrivateRequest, RequestSize};
 
 use thiserror::Error;
 

@@ -9,6 +9,7 @@
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
 )]
 
+mod config;
 mod flags;
 mod misc;
 mod peer;
@@ -16,6 +17,10 @@ mod restrict;
 mod stats;
 mod sys;
 
+pub use config::{
+    ClockAddrItem, ConfFudgeItem, ConfPeerItem, ConfSysFlagsItem, ConfTrapItem, ConfUnpeerItem,
+    FudgeWhich, KeyIdItem, ResetFlagsItem, ServerLong, TrustKeyList,
+};
 pub use flags::{
     ConfPeerFlags, InfoFlags, InterfaceFlags, KernelStatus, OldRestrictFlags, ResetFlags,
     RestrictFlags, RestrictMatchFlags, SysFlags, SysInfoFlags, TrapFlags,
