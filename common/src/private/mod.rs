@@ -17,6 +17,7 @@
 mod header;
 mod items;
 mod request;
+mod response;
 
 pub use header::{
     Implementation, InfoCode, MAX_COUNT, MAX_SEQUENCE, MODE_PRIVATE, PRIVATE_VERSION,
@@ -26,13 +27,16 @@ pub use items::{
     AuthInfoItem, ClockAddrItem, ClockBugItem, ClockInfoItem, ConfFudgeItem, ConfPeerFlags,
     ConfPeerItem, ConfRestrictItem, ConfRestrictP18Item, ConfSysFlagsItem, ConfTrapItem,
     ConfUnpeerItem, ControlStatsItem, FudgeWhich, IfStatsItem, InfoFlags, InterfaceFlags,
-    IoStatsItem, KernelInfoItem, KernelStatus, KeyIdItem, LoopInfoItem, MemStatsItem,
-    OldRestrictFlags, PeerInfoItem, PeerListItem, PeerStatsItem, PeerSummaryItem, PrivateItem,
-    ResetFlags, ResetFlagsItem, RestrictFlags, RestrictItem, RestrictMatchFlags, ServerLong,
-    SysFlags, SysInfoFlags, SysInfoItem, SysStatsItem, TimerStatsItem, TrapFlags, TrapItem,
-    TrustKeyList,
+    IoStatsItem, KernelInfoItem, KernelStatus, KeyIdItem, LoopInfoItem, MemStatsItem, MonitorItem,
+    MonitorItem1, MonitorList, OldMonitorItem, OldRestrictFlags, PeerInfoItem, PeerListItem,
+    PeerStatsItem, PeerSummaryItem, PrivateItem, ResetFlags, ResetFlagsItem, RestrictFlags,
+    RestrictItem, RestrictMatchFlags, ServerLong, SysFlags, SysInfoFlags, SysInfoItem,
+    SysStatsItem, TimerStatsItem, TrapFlags, TrapItem, TrustKeyList,
 };
 pub use request::{PrivateRequest, RequestSize};
+pub use response::{
+    FragmentOutcome, IgnoreReason, PrivateReassembler, PrivateResponse, RESP_DATA_SIZE,
+};
 
 use thiserror::Error;
 

@@ -12,6 +12,7 @@
 mod config;
 mod flags;
 mod misc;
+mod monitor;
 mod peer;
 mod restrict;
 mod stats;
@@ -26,6 +27,7 @@ pub use flags::{
     RestrictFlags, RestrictMatchFlags, SysFlags, SysInfoFlags, TrapFlags,
 };
 pub use misc::{ClockBugItem, ClockInfoItem, IfStatsItem, TrapItem};
+pub use monitor::{MonitorItem, MonitorItem1, MonitorList, OldMonitorItem};
 pub use peer::{PeerInfoItem, PeerListItem, PeerStatsItem, PeerSummaryItem};
 pub use restrict::{ConfRestrictItem, ConfRestrictP18Item, RestrictItem};
 pub use stats::{AuthInfoItem, ControlStatsItem, IoStatsItem, MemStatsItem, TimerStatsItem};
