@@ -14,11 +14,13 @@
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
 )]
 
+mod exchange;
 mod header;
 mod items;
 mod request;
 mod response;
 
+pub use exchange::{FallbackPlanner, FallbackStep, PrivateExchange};
 pub use header::{
     Implementation, InfoCode, MAX_COUNT, MAX_SEQUENCE, MODE_PRIVATE, PRIVATE_VERSION,
     PrivateHeader, RequestCode,
