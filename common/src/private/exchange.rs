@@ -392,3 +392,46 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_datagrams_never_panic_the_exchange(
+            datagrams in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>(), 0..300), 0..10),
+        ) {
+            let req = PrivateRequest::new(Implementation::Xntpd, RequestCode::PeerList);
+            let (mut ex, _) = PrivateExchange::new(&req, None).unwrap();
+            for d in &datagrams {
+                let _ = PrivateExchange::key_of(d);
+                if ex.on_datagram(d).is_err() {
+                    break;
+                }
+            }
+        }
+
+        #[test]
+        fn requests_encode_or_refuse(
+            code: u8,
+            itemsize in 0_usize..5000,
+            nitems in 0_usize..5000,
+            items in proptest::collection::vec(any::<u8>(), 0..300),
+            size in proptest::sample::select(&[RequestSize::Full, RequestSize::Medium, RequestSize::Legacy][..]),
+        ) {
+            if let Ok(req) = PrivateRequest::with_raw_items(
+                Implementation::Xntpd, code.into(), itemsize, nitems, items)
+            {
+                let req = PrivateRequest { size, ..req };
+                if let Ok(wire) = req.encode() {
+                    prop_assert_eq!(wire.len(), size.octets());
+                    let h = PrivateHeader::decode(&wire).unwrap();
+                    prop_assert_eq!((h.nitems, h.itemsize), (req.nitems, req.itemsize));
+                }
+            }
+        }
+    }
+}

@@ -607,3 +607,23 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_header_octet_pattern_round_trips(bytes: [u8; 8]) {
+            prop_assert_eq!(PrivateHeader::decode(&bytes).unwrap().encode(), bytes);
+        }
+
+        #[test]
+        fn codes_round_trip(value: u8) {
+            prop_assert_eq!(u8::from(RequestCode::from(value)), value);
+            prop_assert_eq!(u8::from(Implementation::from(value)), value);
+            prop_assert_eq!(u8::from(InfoCode::from(value)), value);
+        }
+    }
+}

@@ -19,6 +19,8 @@ mod header;
 mod items;
 mod request;
 mod response;
+#[cfg(test)]
+mod test_gens;
 
 pub use exchange::{FallbackPlanner, FallbackStep, PrivateExchange};
 pub use header::{

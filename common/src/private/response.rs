@@ -691,3 +691,80 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::private::items::{MonitorList, PeerSummaryItem, RestrictItem};
+    use crate::private::test_gens::response_any;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_datagrams_never_panic(
+            datagrams in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>(), 0..600), 0..20),
+        ) {
+            let mut re = PrivateReassembler::new(
+                Implementation::Xntpd, RequestCode::PeerListSum);
+            for d in &datagrams {
+                if let Ok(FragmentOutcome::Complete(resp)) = re.push(d) {
+                    let _ = resp.decode_items::<PeerSummaryItem>();
+                    let _ = MonitorList::from_response(&resp);
+                }
+            }
+        }
+
+        #[test]
+        fn plausible_datagrams_never_panic(
+            heads in proptest::collection::vec((any::<u8>(), any::<u8>(), any::<u16>(), any::<u16>()), 1..30),
+            body in proptest::collection::vec(any::<u8>(), 0..520),
+        ) {
+            // Valid response headers with random flags, sequence and counts.
+            let mut re = PrivateReassembler::new(
+                Implementation::Xntpd, RequestCode::GetRestrict);
+            for (flags, seq, nitems, itemsize) in heads {
+                let header = PrivateHeader {
+                    response: true,
+                    more: flags & 1 != 0,
+                    sequence: seq & 0x7f,
+                    nitems: nitems & 0xfff,
+                    itemsize: itemsize & 0xfff,
+                    ..PrivateHeader::request(Implementation::Xntpd, RequestCode::GetRestrict)
+                };
+                let d = [header.encode().as_slice(), &body].concat();
+                if let Ok(FragmentOutcome::Complete(resp)) = re.push(&d) {
+                    let _ = resp.decode_items::<RestrictItem>();
+                }
+            }
+        }
+
+        #[test]
+        fn shuffled_duplicated_fragments_reassemble(
+            resp in response_any(),
+            order in proptest::collection::vec(any::<prop::sample::Index>(), 0..200),
+        ) {
+            let frags = resp.encode_fragments(2).unwrap();
+            // Every fragment at least once, in a random order, with random duplicates.
+            let mut sequence: Vec<usize> = (0..frags.len()).collect();
+            sequence.extend(order.iter().map(|i| i.index(frags.len())));
+            for (k, i) in order.iter().enumerate() {
+                let (a, b) = (k % sequence.len(), i.index(sequence.len()));
+                sequence.swap(a, b);
+            }
+            let mut re = PrivateReassembler::new(resp.implementation, resp.code);
+            let mut done = None;
+            for i in sequence {
+                match re.push(&frags[i]).unwrap() {
+                    FragmentOutcome::Complete(r) => {
+                        prop_assert!(done.is_none());
+                        done = Some(r);
+                    }
+                    FragmentOutcome::Accepted => prop_assert!(done.is_none()),
+                    FragmentOutcome::Ignored(_) => {}
+                }
+            }
+            prop_assert_eq!(done, Some(resp));
+        }
+    }
+}

@@ -349,3 +349,89 @@ mod tests {
         assert_eq!(extend::<PeerListItem>(&[7; 8], 8).unwrap().len(), 32);
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use crate::private::test_gens::{item_any, item_with};
+    use proptest::prelude::*;
+
+    macro_rules! item_properties {
+        ($($name:ident: $ty:ty;)*) => {$(
+            mod $name {
+                use super::*;
+
+                proptest! {
+                    #[test]
+                    fn arbitrary_bytes_never_panic(
+                        bytes in proptest::collection::vec(any::<u8>(), 0..400),
+                        size in 0_usize..400,
+                    ) {
+                        let _ = <$ty>::decode(&bytes, size);
+                    }
+
+                    #[test]
+                    fn full_size_identity(item in item_any::<$ty>()) {
+                        let bytes = item.encode(<$ty>::SIZE).unwrap();
+                        prop_assert_eq!(bytes.len(), <$ty>::SIZE);
+                        prop_assert_eq!(<$ty>::decode(&bytes, <$ty>::SIZE).unwrap(), item);
+                    }
+
+                    #[test]
+                    fn every_size_identity(
+                        (size, item) in proptest::sample::select(<$ty>::SIZES)
+                            .prop_flat_map(|size| (Just(size), item_with::<$ty>(size)))
+                    ) {
+                        let bytes = item.encode(size).unwrap();
+                        prop_assert_eq!(bytes.len(), size);
+                        prop_assert_eq!(<$ty>::decode(&bytes, size).unwrap(), item);
+                    }
+                }
+            }
+        )*};
+    }
+
+    item_properties! {
+        peer_list: PeerListItem;
+        peer_summary: PeerSummaryItem;
+        peer_info: PeerInfoItem;
+        peer_stats: PeerStatsItem;
+        loop_info: LoopInfoItem;
+        sys_info: SysInfoItem;
+        sys_stats: SysStatsItem;
+        io_stats: IoStatsItem;
+        mem_stats: MemStatsItem;
+        timer_stats: TimerStatsItem;
+        restrict: RestrictItem;
+        monitor_1: MonitorItem1;
+        monitor: MonitorItem;
+        old_monitor: OldMonitorItem;
+        auth_info: AuthInfoItem;
+        trap: TrapItem;
+        control_stats: ControlStatsItem;
+        clock_info: ClockInfoItem;
+        clock_bug: ClockBugItem;
+        kernel_info: KernelInfoItem;
+        if_stats: IfStatsItem;
+        conf_peer: ConfPeerItem;
+        conf_unpeer: ConfUnpeerItem;
+        conf_sys_flags: ConfSysFlagsItem;
+        conf_restrict: ConfRestrictItem;
+        conf_restrict_p18: ConfRestrictP18Item;
+        reset_flags: ResetFlagsItem;
+        conf_trap: ConfTrapItem;
+        conf_fudge: ConfFudgeItem;
+        key_id: KeyIdItem;
+        clock_addr: ClockAddrItem;
+    }
+
+    proptest! {
+        #[test]
+        fn trust_key_list_never_panics(
+            data in proptest::collection::vec(any::<u8>(), 0..64),
+            nitems in 0_usize..5000,
+        ) {
+            let _ = TrustKeyList::from_request_data(&data, nitems);
+        }
+    }
+}
