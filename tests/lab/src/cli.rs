@@ -2,6 +2,7 @@
 //! helper processes the test API starts (supervisor, relay, probe).
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,12 +13,12 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, Subcommand};
 
 use crate::exec::{LabCommand, NtpsecTool, Place, RefTool};
-use crate::lifecycle;
 use crate::paths::Paths;
 use crate::process::ProcId;
 use crate::relay::{self, Impairment, Route};
 use crate::state::{Mode, State};
 use crate::{KEYS, Lab, probe};
+use crate::{lifecycle, session};
 
 /// The ntpkit test lab: ntpd 4.2.8p15 and NTPsec daemons in network namespaces.
 #[derive(Debug, Parser)]
@@ -151,11 +152,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Cmd::Up => {
-            let state = lifecycle::up(&paths)?;
+            let state = session::up(&paths)?;
             print_status(&state);
             eprintln!("ntpkit-lab: stop it with 'ntpkit-lab down'");
         }
-        Cmd::Down => lifecycle::down(&paths)?,
+        Cmd::Down => session::down(&paths)?,
         Cmd::Status => {
             let Some(state) = State::load() else {
                 println!("no lab is running");
@@ -262,7 +263,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
-        Cmd::Supervise => lifecycle::supervise(&paths)?,
+        Cmd::Supervise => session::supervise(&paths)?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -279,7 +280,9 @@ fn interactive(cmd: &LabCommand) -> anyhow::Result<ExitCode> {
         .map_or(ExitCode::FAILURE, ExitCode::from))
 }
 
+/// Prints the status table; a closed pipe (`| head`) is not an error.
 fn print_status(state: &State) {
+    let mut s = String::new();
     let mode = match state.mode {
         Mode::Persistent => "persistent (ntpkit-lab up)".to_owned(),
         Mode::Supervised => {
@@ -289,15 +292,17 @@ fn print_status(state: &State) {
             )
         }
     };
-    println!(
+    let _ = writeln!(
+        s,
         "lab: {}, {mode}, layout {}",
         format!("{:?}", state.status).to_lowercase(),
         state.layout
     );
-    println!("cache: {}", state.cache.display());
-    println!("log: {}", state.log.display());
-    println!("keys: {}", state.keys_file.display());
-    println!(
+    let _ = writeln!(s, "cache: {}", state.cache.display());
+    let _ = writeln!(s, "log: {}", state.log.display());
+    let _ = writeln!(s, "keys: {}", state.keys_file.display());
+    let _ = writeln!(
+        s,
         "{:<7} {:<14} {:<10} {:<9} {:<14} {:>7}  sync",
         "host", "netns", "IPv4", "IPv6", "daemon", "pid"
     );
@@ -322,7 +327,8 @@ fn print_status(state: &State) {
         } else {
             String::new()
         };
-        println!(
+        let _ = writeln!(
+            s,
             "{:<7} {:<14} {:<10} {:<9} {:<14} {pid:>7}  {sync}",
             h.name, h.netns, h.v4, h.v6, daemon
         );
@@ -333,7 +339,8 @@ fn print_status(state: &State) {
         .iter()
         .map(|(h, s)| format!("{h} {s:.1} s"))
         .collect();
-    println!(
+    let _ = writeln!(
+        s,
         "timings: provision {:.1} s, network {:.1} s, start {:.1} s, sync {:.1} s ({})",
         t.provision_s,
         t.network_s,
@@ -341,6 +348,7 @@ fn print_status(state: &State) {
         t.sync_s,
         hops.join(", ")
     );
+    let _ = std::io::stdout().lock().write_all(s.as_bytes());
 }
 
 fn print_env(lab: &Lab) {

@@ -24,6 +24,7 @@ mod paths;
 mod probe;
 mod process;
 mod relay;
+pub mod session;
 mod state;
 mod topology;
 
@@ -54,6 +55,7 @@ pub struct Tools {
 
 impl Tools {
     /// Provisions (idempotent, cached) and returns the tools. Panics naming the log if provisioning fails.
+    #[track_caller]
     pub fn get() -> &'static Self {
         static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
         let tools = TOOLS.get_or_init(|| {
@@ -104,10 +106,11 @@ impl Lab {
     ///
     /// # Panics
     /// If the lab cannot start: the message names the failed step and the log to read.
+    #[track_caller]
     pub fn get() -> &'static Self {
         static LAB: OnceLock<Result<Lab, String>> = OnceLock::new();
-        let lab = LAB
-            .get_or_init(|| lifecycle::attach_or_start(&Paths::from_env()).map(Self::from_state));
+        let lab =
+            LAB.get_or_init(|| session::attach_or_start(&Paths::from_env()).map(Self::from_state));
         match lab {
             Ok(l) => l,
             Err(e) => panic!("{e}"),
