@@ -95,6 +95,9 @@ struct RelayArgs {
     /// LISTEN=SERVER address pairs, e.g. `10.77.20.1:123=10.77.0.1:123` (repeatable).
     #[arg(long = "route", required = true)]
     routes: Vec<Route>,
+    /// Address (CIDR) on `eth0` to delete when the relay stops, e.g. the one it listens on (repeatable).
+    #[arg(long = "own-addr")]
+    own_addrs: Vec<String>,
     /// One-way delay in milliseconds (each direction).
     #[arg(long, default_value_t = 0.0)]
     delay_ms: f64,
@@ -171,7 +174,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Cmd::Env => print_env(&Lab::attach()?),
         Cmd::Exec { host, command } => {
             let lab = Lab::attach()?;
-            let Some(h) = lab.hosts().iter().find(|h| h.name == host) else {
+            let Some(h) = lab
+                .hosts()
+                .iter()
+                .find(|h| h.name == host || h.netns == host)
+            else {
                 bail!("no host '{host}' in the lab");
             };
             let (program, args) = command.split_first().context("no command given")?;
@@ -225,13 +232,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
-            let stats = relay::run(
+            let result = relay::run(
                 &a.routes,
                 &imp,
                 secs(a.lifetime_s, "lifetime")?,
                 parent,
                 &mut std::io::stdout(),
-            )?;
+            );
+            // Give the addresses back even when the test that claimed them died.
+            for cidr in &a.own_addrs {
+                let _ = crate::process::run("ip", &["addr", "del", cidr, "dev", "eth0"]);
+            }
+            let stats = result?;
             eprintln!(
                 "relay: to server: received {} sent {} dropped {}; to client: received {} sent {} dropped {}",
                 stats.received[0],

@@ -108,7 +108,9 @@ pub fn run(program: &str, args: &[&str]) -> anyhow::Result<String> {
             "'{}' failed ({}): {}",
             display_command(program, args),
             out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+            String::from_utf8_lossy(&out.stderr)
+                .trim()
+                .replace('\n', "; ")
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())

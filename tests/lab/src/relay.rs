@@ -417,6 +417,8 @@ impl Relay {
             ))
             .args(imp.to_args())
             .arg(format!("--lifetime-s={}", lifetime.as_secs_f64()))
+            .arg(format!("--own-addr={}/16", v4.ip()))
+            .arg(format!("--own-addr={}/64", v6.ip()))
             .arg(format!("--parent={}", std::process::id()))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

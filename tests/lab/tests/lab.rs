@@ -216,6 +216,16 @@ fn relay_loss_drops_everything_at_probability_one() {
     );
     let replies = lab.udp_exchange(relay.v4, &READVAR, 1, Duration::from_millis(500));
     assert!(replies.is_empty());
+    // Dropping the relay stops it and gives its addresses back.
+    let addr = relay.v4.ip().to_string();
+    drop(relay);
+    let out = lab
+        .command("ip")
+        .args(["-br", "addr"])
+        .place(ntpkit_lab::Place::Netns(lab.host("relay").netns.clone()))
+        .run();
+    out.assert_success();
+    assert!(!out.stdout.contains(&format!("{addr}/")), "{out}");
 }
 
 #[test]
