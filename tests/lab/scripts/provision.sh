@@ -20,7 +20,7 @@ ref_pkgs=(ntp ntpdate sntp libopts25 libssl1.1 libevent-pthreads-2.1-7)
 # Bookworm libraries the bullseye binaries link against; installed system-wide (they are ordinary
 # bookworm packages) so the loader finds them.
 sys_libs=(libedit2 libcap2 libevent-core-2.1-7)
-# What the lab itself runs: ip (iproute2), kill/pgrep (procps), setpriv/flock (util-linux),
+# What the lab itself runs: ip (iproute2), kill/pgrep/sysctl (procps), setpriv/unshare/flock (util-linux),
 # perl (the reference ntptrace script), dpkg-deb (dpkg).
 sys_tools=(iproute2 procps util-linux perl dpkg)
 
@@ -47,7 +47,7 @@ ref_ok() {
 
 system_ok() {
     local t
-    for t in ip kill pgrep setpriv flock perl dpkg-deb apt-get; do
+    for t in ip kill pgrep sysctl setpriv unshare flock perl dpkg-deb apt-get; do
         command -v "$t" >/dev/null || return 1
     done
     [ -x /usr/sbin/ntpd ] && /usr/sbin/ntpd --version 2>&1 | grep -q 'ntpsec-1\.2\.2' || return 1
@@ -93,13 +93,14 @@ install_pkgs() {
         ours_policy=1
     fi
     local rc=0
-    apt-get install -y -q --no-install-recommends "$@" >>"$cache/apt-install.log" 2>&1 || rc=$?
+    apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 "$@" >>"$cache/apt-install.log" 2>&1 || rc=$?
     if [ "$ours_policy" -eq 1 ]; then rm -f "$policy_rc"; ours_policy=0; fi
     return "$rc"
 }
 
 missing=()
-for t in ip:iproute2 kill:procps pgrep:procps setpriv:util-linux flock:util-linux perl:perl dpkg-deb:dpkg; do
+for t in ip:iproute2 kill:procps pgrep:procps sysctl:procps setpriv:util-linux unshare:util-linux \
+    flock:util-linux perl:perl dpkg-deb:dpkg; do
     command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
 for p in "${sys_libs[@]}"; do

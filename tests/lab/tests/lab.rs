@@ -264,6 +264,21 @@ fn normalized_tables_are_stable_between_runs() {
 }
 
 #[test]
+fn ntpsec_and_reference_peers_tables_normalise_alike() {
+    let lab = Lab::get();
+    let ntp2 = lab.ntp2().v4.to_string();
+    let reference = ntpq(lab, &["-n", "-p", &ntp2]);
+    let ntpsec = lab.ntpsec(NtpsecTool::Ntpq).args(["-n", "-p", &ntp2]).run();
+    ntpsec.assert_success();
+    // Column widths and number formats differ; identity columns must not.
+    assert_eq!(
+        normalize(&reference),
+        normalize(&ntpsec.stdout),
+        "{reference}\n{ntpsec}"
+    );
+}
+
+#[test]
 fn daemons_cannot_set_the_clock() {
     let lab = Lab::get();
     for d in &lab.state().daemons {
