@@ -18,13 +18,13 @@
 pub mod cli;
 mod daemons;
 mod exec;
-pub mod lifecycle;
+mod lifecycle;
 mod normalize;
 mod paths;
 mod probe;
 mod process;
 mod relay;
-pub mod session;
+mod session;
 mod state;
 mod topology;
 
