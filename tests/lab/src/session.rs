@@ -14,7 +14,7 @@ use crate::lifecycle::{
     LINGER, Log, Started, env_secs, prepare_run_dir, start, teardown, teardown_state,
 };
 use crate::paths::{self, Paths};
-use crate::process::ProcId;
+use crate::process::{self, ProcId};
 use crate::state::{self, Mode, State, StateLock, Status};
 use crate::topology;
 
@@ -36,11 +36,13 @@ pub fn supervise(paths: &Paths) -> anyhow::Result<()> {
     let mut idle_since: Option<Instant> = None;
     loop {
         thread::sleep(Duration::from_millis(500));
-        for c in &mut children {
-            if let Ok(Some(status)) = c.try_wait() {
+        children.retain_mut(|c| match c.try_wait() {
+            Ok(Some(status)) => {
                 log.line(&format!("daemon pid {} exited: {status}", c.id()));
+                false
             }
-        }
+            _ => true,
+        });
         // `ntpkit-lab up` may adopt the lab (it becomes persistent) or `down` may remove it.
         let ours = State::load().is_some_and(|s| s.supervisor == Some(me));
         if !ours {
@@ -159,9 +161,18 @@ fn wait_ready(supervisor: Option<ProcId>, log: &Path) -> Result<State, String> {
         }
         if !supervisor.is_some_and(ProcId::alive) {
             let step = state.map_or_else(|| "supervise".to_owned(), |s| s.step);
+            // Its own complaint (e.g. an unusable binary) is in supervisor.out next to the log.
+            let out = log.with_file_name("supervisor.out");
+            let said = process::tail(&out, 1);
             return Err(format!(
-                "ntpkit-lab: the lab supervisor exited during step '{step}'; see {}",
-                log.display()
+                "ntpkit-lab: the lab supervisor exited during step '{step}'{}; see {} and {}",
+                if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {said}")
+                },
+                log.display(),
+                out.display()
             ));
         }
         if t0.elapsed() > timeout {
