@@ -1,1 +1,277 @@
-//! Placeholder; the lab harness is built by the lab work.
+//! The ntpkit test lab: real ntpd 4.2.8p15 and NTPsec 1.2.2 daemons in Linux network namespaces, a
+//! chain `ntp1` (reference, stratum 1) → `ntp2` (NTPsec) → `ntp3` (reference, authenticated to `ntp2`),
+//! and a `client` namespace where our tools and the reference tools run. See `docs/lab.md`.
+//!
+//! Tests call [`Lab::get`], which attaches to the running lab (one started by `ntpkit-lab up`, or by
+//! another test process) or starts one supervised for this process; a lab that cannot start panics
+//! naming the failed step and its log. Tests never skip. Tools that need no network (`ntp-keygen`) use
+//! [`Tools::get`], which only provisions.
+//!
+//! ```no_run
+//! use ntpkit_lab::{Lab, RefTool};
+//!
+//! let lab = Lab::get();
+//! let out = lab.reference(RefTool::Ntpq).args(["-n", "-p", &lab.ntp3().v4.to_string()]).run();
+//! out.assert_stdout_contains(&format!("*{}", lab.ntp2().v4));
+//! ```
+
+pub mod cli;
+mod daemons;
+mod exec;
+mod lifecycle;
+mod normalize;
+mod paths;
+mod probe;
+mod process;
+mod relay;
+mod session;
+mod state;
+mod topology;
+
+use std::ffi::OsStr;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
+pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
+pub use normalize::{DEFAULT_VOLATILE, MASK, Normalizer, normalize};
+pub use paths::Paths;
+pub use probe::Datagram;
+pub use process::ProcId;
+pub use relay::{Impairer, Impairment, Relay, Route};
+pub use state::{Mode, State, Timings};
+pub use topology::{Daemon, Host};
+
+/// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
+pub const RELAY_LIFETIME: Duration = Duration::from_secs(600);
+
+/// The provisioned reference and NTPsec tools, for tests that need no lab network.
+#[derive(Debug)]
+pub struct Tools {
+    ref_root: PathBuf,
+}
+
+impl Tools {
+    /// Provisions (idempotent, cached) and returns the tools. Panics naming the log if provisioning fails.
+    #[track_caller]
+    pub fn get() -> &'static Self {
+        static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
+        let tools = TOOLS.get_or_init(|| {
+            let paths = Paths::from_env();
+            lifecycle::provision(&paths, false)
+                .map(|_| Self {
+                    ref_root: paths.ref_root,
+                })
+                .map_err(|e| format!("ntpkit-lab: step 'provision' failed: {e:#}"))
+        });
+        match tools {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Path of a reference tool (needs the reference `LD_LIBRARY_PATH`; prefer [`Tools::reference`]).
+    pub fn reference_path(&self, tool: RefTool) -> PathBuf {
+        tool.path(&self.ref_root)
+    }
+
+    /// Root of the unpacked reference packages.
+    pub fn ref_root(&self) -> &Path {
+        &self.ref_root
+    }
+
+    /// A reference tool in a fresh network namespace with no network.
+    pub fn reference(&self, tool: RefTool) -> LabCommand {
+        LabCommand::reference(Place::Isolated, &self.ref_root, tool)
+    }
+
+    /// An NTPsec tool in a fresh network namespace with no network.
+    pub fn ntpsec(&self, tool: NtpsecTool) -> LabCommand {
+        LabCommand::ntpsec(Place::Isolated, tool)
+    }
+}
+
+/// A running, synchronised lab.
+#[derive(Debug)]
+pub struct Lab {
+    state: State,
+    tools: Tools,
+}
+
+impl Lab {
+    /// The lab for this test process: attaches to a running lab or starts one (leased to this process
+    /// and torn down a little after the last leasing process exits).
+    ///
+    /// # Panics
+    /// If the lab cannot start: the message names the failed step and the log to read.
+    #[track_caller]
+    pub fn get() -> &'static Self {
+        static LAB: OnceLock<Result<Lab, String>> = OnceLock::new();
+        let lab =
+            LAB.get_or_init(|| session::attach_or_start(&Paths::from_env()).map(Self::from_state));
+        match lab {
+            Ok(l) => l,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Attaches to a running, healthy lab without starting one.
+    pub fn attach() -> anyhow::Result<Self> {
+        let state = State::load()
+            .ok_or_else(|| anyhow::anyhow!("no lab is running; run 'ntpkit-lab up'"))?;
+        state.validate()?;
+        Ok(Self::from_state(state))
+    }
+
+    fn from_state(state: State) -> Self {
+        let tools = Tools {
+            ref_root: state.ref_root.clone(),
+        };
+        Self { state, tools }
+    }
+
+    /// The recorded state (paths, PIDs, timings).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The provisioned tools.
+    pub fn tools(&self) -> &Tools {
+        &self.tools
+    }
+
+    /// Every host.
+    pub fn hosts(&self) -> &[Host] {
+        &self.state.hosts
+    }
+
+    /// A host by name.
+    ///
+    /// # Panics
+    /// If there is no such host.
+    #[track_caller]
+    pub fn host(&self, name: &str) -> &Host {
+        self.state
+            .hosts
+            .iter()
+            .find(|h| h.name == name)
+            .unwrap_or_else(|| panic!("the lab has no host '{name}'"))
+    }
+
+    /// `ntp1`: reference ntpd, stratum 1 from its local clock, mode 7 enabled.
+    pub fn ntp1(&self) -> &Host {
+        self.host("ntp1")
+    }
+
+    /// `ntp2`: NTPsec, stratum 2 from `ntp1`.
+    pub fn ntp2(&self) -> &Host {
+        self.host("ntp2")
+    }
+
+    /// `ntp3`: reference ntpd, stratum 3 from `ntp2` over an MD5-authenticated association (key 1).
+    pub fn ntp3(&self) -> &Host {
+        self.host("ntp3")
+    }
+
+    /// `client`: where tools run.
+    pub fn client(&self) -> &Host {
+        self.host("client")
+    }
+
+    /// The keys file every daemon uses (readable by tools that take `-k`).
+    pub fn keys_file(&self) -> &Path {
+        &self.state.keys_file
+    }
+
+    /// A key of the keys file by ID.
+    ///
+    /// # Panics
+    /// If the keys file has no such key.
+    #[track_caller]
+    pub fn key(&self, id: u32) -> LabKey {
+        KEYS.iter()
+            .copied()
+            .find(|k| k.id == id)
+            .unwrap_or_else(|| panic!("the lab has no key {id}"))
+    }
+
+    /// The log of a host's daemon.
+    pub fn daemon_log(&self, host: &Host) -> Option<PathBuf> {
+        self.state
+            .daemons
+            .iter()
+            .find(|d| d.host == host.name)
+            .map(daemons::DaemonRun::log)
+    }
+
+    /// Runs `program` (e.g. our binary, `env!("CARGO_BIN_EXE_ntpq")`) in the client namespace.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> LabCommand {
+        LabCommand::new(Place::Netns(self.client().netns.clone()), program)
+    }
+
+    /// A reference tool in the client namespace.
+    pub fn reference(&self, tool: RefTool) -> LabCommand {
+        LabCommand::reference(
+            Place::Netns(self.client().netns.clone()),
+            &self.state.ref_root,
+            tool,
+        )
+    }
+
+    /// An NTPsec tool in the client namespace.
+    pub fn ntpsec(&self, tool: NtpsecTool) -> LabCommand {
+        LabCommand::ntpsec(Place::Netns(self.client().netns.clone()), tool)
+    }
+
+    /// Sends one datagram from the client namespace and collects up to `replies` replies within
+    /// `timeout` (fewer if they do not come).
+    ///
+    /// # Panics
+    /// If the probe cannot run.
+    #[track_caller]
+    pub fn udp_exchange(
+        &self,
+        to: SocketAddr,
+        request: &[u8],
+        replies: usize,
+        timeout: Duration,
+    ) -> Vec<Datagram> {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        let out = self
+            .command(bin)
+            .arg("probe")
+            .arg(format!("--to={to}"))
+            .arg(format!("--hex={}", probe::to_hex(request)))
+            .arg(format!("--count={replies}"))
+            .arg(format!("--timeout-ms={}", timeout.as_millis()))
+            .timeout(timeout + Duration::from_secs(10))
+            .run();
+        assert!(
+            out.code.is_some() && !out.timed_out,
+            "ntpkit-lab probe failed:\n{out}"
+        );
+        probe::parse_replies(&out.stdout)
+    }
+
+    /// Starts an impairing relay towards `server` (port 123) in the relay namespace; clients send to
+    /// [`Relay::v4`]/[`Relay::v6`]. It stops when dropped, after [`RELAY_LIFETIME`], or when this
+    /// process exits.
+    ///
+    /// # Panics
+    /// If the relay cannot start.
+    #[track_caller]
+    pub fn relay(&self, server: &Host, impairment: &Impairment) -> Relay {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        Relay::start(
+            bin,
+            self.host("relay"),
+            server,
+            impairment,
+            RELAY_LIFETIME,
+            &self.state.run_dir,
+        )
+        .unwrap_or_else(|e| panic!("ntpkit-lab: relay to {}: {e:#}", server.name))
+    }
+}

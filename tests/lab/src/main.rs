@@ -1,0 +1,5 @@
+//! `ntpkit-lab`: see `docs/lab.md` and `ntpkit-lab --help`.
+
+fn main() -> std::process::ExitCode {
+    ntpkit_lab::cli::main()
+}
