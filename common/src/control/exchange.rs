@@ -296,7 +296,7 @@ mod tests {
             ControlExchange::new(
                 request.clone(),
                 Sequence(3),
-                Some((&key, MacAlignment::NtpOrg)),
+                Some((&key, MacAlignment::Eight)),
                 ReassemblyLimits::NTPQ,
             )
             .unwrap()
@@ -308,7 +308,7 @@ mod tests {
         for (signer, want) in [(Some(&key), true), (Some(&other), false), (None, false)] {
             let (mut ex, _) = start();
             let frames = reply
-                .to_fragments(signer.map(|k| (k, MacAlignment::NtpOrg)))
+                .to_fragments(signer.map(|k| (k, MacAlignment::Eight)))
                 .unwrap();
             match ex.on_datagram(&frames[0]) {
                 Ok(Progress::Done(r)) => assert_eq!(r.authenticated, want),

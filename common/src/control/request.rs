@@ -9,15 +9,20 @@ use super::header::{AssocId, CONTROL_MAX_DATA, ControlHeader, ControlOpcode, Seq
 use crate::auth::Key;
 use crate::wire::pad_to;
 
-/// Where the key ID goes in an authenticated mode 6 datagram, which depends on the server's
-/// flavour (§4.5 "Note on alignment").
+/// Where the key ID goes in an authenticated mode 6 datagram (§4.5 "Note on alignment").
+///
+/// Our notes say NTPsec's ntpd looks for the key ID at `roundup4(12 + count)`, but the lab's
+/// NTPsec 1.2.2 refuses that layout whenever it differs from `roundup8(12 + count)` and accepts
+/// the 8-octet one, exactly like ntpd 4.2.8p15 (`common/tests/lab.rs` checks both daemons). So
+/// [`MacAlignment::Eight`] is right for both; [`MacAlignment::Four`] is what NTPsec's own ntpq
+/// sends, kept for servers that want it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum MacAlignment {
-    /// ntp.org ntpd looks for the key ID at `roundup8(12 + count)`: pad to 8 octets.
+    /// Pad to 8 octets, key ID at `roundup8(12 + count)`: ntpd 4.2.8 and NTPsec 1.2.2.
     #[default]
-    NtpOrg,
-    /// NTPsec ntpd looks for it at `roundup4(12 + count)`: pad to 4 octets only.
-    NtpSec,
+    Eight,
+    /// Pad to 4 octets only, key ID at `roundup4(12 + count)`: NTPsec ntpq's layout.
+    Four,
 }
 
 impl MacAlignment {
@@ -25,8 +30,8 @@ impl MacAlignment {
     #[must_use]
     pub const fn octets(self) -> usize {
         match self {
-            Self::NtpOrg => 8,
-            Self::NtpSec => 4,
+            Self::Eight => 8,
+            Self::Four => 4,
         }
     }
 }
@@ -154,7 +159,7 @@ mod tests {
         let key = md5_key();
         let req = ControlRequest::new(ControlOpcode::Configure, AssocId::SYSTEM, "tinker panic 0");
         let bytes = req
-            .encode(Sequence(3), Some((&key, MacAlignment::NtpOrg)))
+            .encode(Sequence(3), Some((&key, MacAlignment::Eight)))
             .unwrap();
         assert_eq!(bytes, E3);
         assert!(key.verify(&E3[..32], &E3[36..]));
@@ -165,7 +170,7 @@ mod tests {
         let key = md5_key();
         let req = ControlRequest::new(ControlOpcode::Configure, AssocId::SYSTEM, "tinker panic 0");
         let bytes = req
-            .encode(Sequence(3), Some((&key, MacAlignment::NtpSec)))
+            .encode(Sequence(3), Some((&key, MacAlignment::Four)))
             .unwrap();
         assert_eq!(bytes.len(), 28 + 20);
         assert_eq!(bytes[..26], E3[..26]);
@@ -178,8 +183,8 @@ mod tests {
         // 12 + 12 = 24: both flavours put the key ID at 24.
         let key = md5_key();
         let req = ControlRequest::new(ControlOpcode::ReadVariables, AssocId(3), "stratum,peer");
-        let org = req.encode(Sequence(9), Some((&key, MacAlignment::NtpOrg)));
-        let sec = req.encode(Sequence(9), Some((&key, MacAlignment::NtpSec)));
+        let org = req.encode(Sequence(9), Some((&key, MacAlignment::Eight)));
+        let sec = req.encode(Sequence(9), Some((&key, MacAlignment::Four)));
         assert_eq!(org, sec);
         assert_eq!(org.unwrap().len(), 24 + 20);
     }
@@ -201,7 +206,7 @@ mod tests {
             );
             assert_eq!(req.encode(Sequence(1), None).unwrap().len(), plain, "{len}");
             let bytes = req
-                .encode(Sequence(1), Some((&md5_key(), MacAlignment::NtpOrg)))
+                .encode(Sequence(1), Some((&md5_key(), MacAlignment::Eight)))
                 .unwrap();
             assert_eq!(bytes.len(), signed, "{len}");
         }

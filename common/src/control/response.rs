@@ -266,11 +266,11 @@ mod tests {
     #[test]
     fn trailer_after_padding_to_eight_and_to_four() {
         for (alignment, data_len, key_at) in [
-            (MacAlignment::NtpOrg, 9, 24),  // 21 → 24, already a multiple of 8
-            (MacAlignment::NtpOrg, 14, 32), // 26 → 28 → 32
-            (MacAlignment::NtpSec, 14, 28), // 26 → 28
-            (MacAlignment::NtpOrg, 0, 16),  // 12 → 16
-            (MacAlignment::NtpSec, 0, 12),
+            (MacAlignment::Eight, 9, 24),  // 21 → 24, already a multiple of 8
+            (MacAlignment::Eight, 14, 32), // 26 → 28 → 32
+            (MacAlignment::Four, 14, 28),  // 26 → 28
+            (MacAlignment::Eight, 0, 16),  // 12 → 16
+            (MacAlignment::Four, 0, 12),
         ] {
             let k = key(1);
             let frames = response(&vec![b'x'; data_len])
@@ -294,7 +294,7 @@ mod tests {
         // not zero padding, so they are not taken for padding to 8.
         let k = Key::new(KeyId(7), KeyType::Sha1, b"password".to_vec());
         let frames = response(&[b'y'; 14])
-            .to_fragments(Some((&k, MacAlignment::NtpSec)))
+            .to_fragments(Some((&k, MacAlignment::Four)))
             .unwrap();
         assert_eq!(frames[0].len(), 28 + 24);
         let frag = ControlFragment::decode(&frames[0]).unwrap();
