@@ -244,3 +244,49 @@ fn private_and_control_auth_with_every_key_type_on_ntpd() {
         );
     }
 }
+
+/// The `sysvars` example (built by `cargo test` next to this test binary).
+fn sysvars_example() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    dir.join("examples").join("sysvars")
+}
+
+#[test]
+fn one_socket_reads_every_daemon_over_ipv4_and_ipv6() {
+    let lab = Lab::get();
+    let out = lab
+        .command(sysvars_example())
+        .args([
+            lab.ntp1().v4.to_string(),
+            lab.ntp2().v6.to_string(),
+            lab.ntp3().v4.to_string(),
+            "10.77.0.99".to_owned(), // nobody there
+        ])
+        .timeout(Duration::from_secs(20))
+        .run();
+    assert_eq!(out.code, Some(1), "the dead address fails the run:\n{out}");
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let hosts: Vec<_> = rows.iter().map(|r| (r[0], r[2], r[3])).collect();
+    assert_eq!(
+        hosts,
+        [
+            ("10.77.0.1", "1", "LOCL"),
+            ("fd77::2", "2", "10.77.0.1"),
+            ("10.77.0.3", "3", "10.77.0.2"),
+        ],
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains("10.77.0.99: readvar 0: no response"),
+        "the silent host is named: {out}"
+    );
+}
