@@ -26,6 +26,7 @@ mod process;
 mod relay;
 mod session;
 mod state;
+mod surface;
 mod topology;
 
 use std::ffi::OsStr;
@@ -42,6 +43,7 @@ pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
 pub use state::{Mode, State, Timings};
+pub use surface::assert_cli_surface;
 pub use topology::{Daemon, Host};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
