@@ -159,7 +159,31 @@ impl Lab {
             .hosts
             .iter()
             .find(|h| h.name == name)
-            .unwrap_or_else(|| panic!("the lab has no host '{name}'"))
+            .unwrap_or_else(|| {
+                if topology::spec(name).is_some() {
+                    panic!(
+                        "the running lab has no host '{name}': it was started by code that predates it; \
+                         run 'ntpkit-lab down' once no tests use the lab"
+                    )
+                }
+                panic!("the lab has no host '{name}'")
+            })
+    }
+
+    /// `ahead`: reference ntpd, stratum 1 from its local clock on a clock 2.5 s ahead (libfaketime).
+    pub fn ahead(&self) -> &Host {
+        self.host("ahead")
+    }
+
+    /// `behind`: reference ntpd, stratum 1 from its local clock on a clock 0.3 s behind (libfaketime).
+    pub fn behind(&self) -> &Host {
+        self.host("behind")
+    }
+
+    /// How far a host's clock is shifted (libfaketime), in seconds; `None` for hosts on the machine's
+    /// clock.
+    pub fn clock_shift(&self, host: &Host) -> Option<f64> {
+        topology::clock_shift_ms(&host.name).map(|ms| f64::from(ms) / 1e3)
     }
 
     /// `ntp1`: reference ntpd, stratum 1 from its local clock, mode 7 enabled.
