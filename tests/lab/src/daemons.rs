@@ -230,18 +230,18 @@ pub fn start(
             .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
     }
     cmd.arg(&ntpd)
-    .arg("-n")
-    .arg("-c")
-    .arg(&conf)
-    .arg("-p")
-    .arg(dir.join("ntpd.pid"))
-    .arg("-l")
-    .arg(dir.join("ntpd.log"))
-    .stdin(Stdio::null())
-    .stdout(out)
-    .stderr(err)
-    // Its own process group: a Ctrl-C at the terminal that started the lab does not reach it.
-    .process_group(0);
+        .arg("-n")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir.join("ntpd.pid"))
+        .arg("-l")
+        .arg(dir.join("ntpd.log"))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        // Its own process group: a Ctrl-C at the terminal that started the lab does not reach it.
+        .process_group(0);
     if kind == Daemon::Reference {
         cmd.env("LD_LIBRARY_PATH", paths::ref_library_path(ref_root));
     }

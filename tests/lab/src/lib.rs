@@ -24,6 +24,7 @@ mod paths;
 mod probe;
 mod process;
 mod relay;
+mod responder;
 mod session;
 mod state;
 mod surface;
@@ -42,6 +43,7 @@ pub use paths::Paths;
 pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
+pub use responder::{Responder, Step, parse_script};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use topology::{Daemon, Host};
@@ -279,6 +281,28 @@ impl Lab {
             "ntpkit-lab probe failed:\n{out}"
         );
         probe::parse_replies(&out.stdout)
+    }
+
+    /// Starts a scripted, misbehaving NTP server (see [`Step`]) on its own address pair (port 123) in
+    /// the relay namespace. Replies to requests authenticated with key 1 are signed with it (MD5),
+    /// unless the step says otherwise. It stops when dropped, after [`RELAY_LIFETIME`], or when this
+    /// process exits.
+    ///
+    /// # Panics
+    /// If the script does not parse or the responder cannot start.
+    #[track_caller]
+    pub fn ntp_responder(&self, script: &str) -> Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        let key = self.key(ADMIN_KEY);
+        Responder::start(
+            bin,
+            self.host("relay"),
+            script,
+            Some(&(key.id, key.bytes())),
+            RELAY_LIFETIME,
+            &self.state.run_dir,
+        )
+        .unwrap_or_else(|e| panic!("ntpkit-lab: ntp responder '{script}': {e:#}"))
     }
 
     /// Starts an impairing relay towards `server` (port 123) in the relay namespace; clients send to
