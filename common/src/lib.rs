@@ -14,6 +14,7 @@
 //!   variable lists, fragment reassembly and the request/response exchange;
 //! - [`private`]: mode 7 private messages (ntpdc): header, request codes, typed items in both
 //!   item sizes, response reassembly and the exchange;
+//! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON.
 //!
@@ -28,6 +29,7 @@ pub mod format;
 pub mod packet;
 pub mod private;
 pub mod record;
+pub mod sync;
 pub mod time;
 pub mod transport;
 pub(crate) mod wire;
