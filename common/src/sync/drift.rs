@@ -57,7 +57,10 @@ pub fn estimate(points: &[DriftPoint]) -> Option<DriftEstimate> {
         .sum();
     let slope_error = (ssr / (n - 2.0) / sxx).sqrt();
     let first = points.iter().map(|p| p.at).fold(f64::INFINITY, f64::min);
-    let last = points.iter().map(|p| p.at).fold(f64::NEG_INFINITY, f64::max);
+    let last = points
+        .iter()
+        .map(|p| p.at)
+        .fold(f64::NEG_INFINITY, f64::max);
     Some(DriftEstimate {
         ppm: -slope * 1e6,
         error_ppm: slope_error * 1e6,
@@ -74,7 +77,9 @@ mod tests {
     #[test]
     fn recovers_a_known_frequency_error() {
         // The local clock runs 25 ppm fast: the offset falls 25 µs per second, with ±20 µs noise.
-        let noise = [20e-6, -15e-6, 5e-6, -20e-6, 10e-6, 0.0, -5e-6, 15e-6, -10e-6, 0.0];
+        let noise = [
+            20e-6, -15e-6, 5e-6, -20e-6, 10e-6, 0.0, -5e-6, 15e-6, -10e-6, 0.0,
+        ];
         let points: Vec<DriftPoint> = noise
             .iter()
             .enumerate()

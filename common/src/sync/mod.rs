@@ -63,7 +63,9 @@ pub enum Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Unsynchronized => f.write_str("leap not in sync (LI 3): server is unsynchronized"),
+            Self::Unsynchronized => {
+                f.write_str("leap not in sync (LI 3): server is unsynchronized")
+            }
             Self::UnspecifiedStratum => f.write_str("stratum 0 (unspecified) without a kiss code"),
             Self::TransmitBeforeReceive(s) => {
                 write!(f, "bogus timestamps: transmit {s:.6} s before receive")
