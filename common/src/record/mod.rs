@@ -48,6 +48,10 @@ pub trait Tabular {
     fn cells(&self) -> Vec<String>;
 }
 
+mod date;
 mod system;
 
+pub use date::{
+    DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
+};
 pub use system::{LeapField, SystemVariables};
