@@ -319,7 +319,7 @@ pub(crate) mod tests {
                 let call = r.calls.borrow()[0].clone();
                 call.split(" at ").next().unwrap().to_owned()
             });
-            assert_eq!(got.as_deref(), want.map_err(|e| e), "{offset} {policy:?}");
+            assert_eq!(got.as_deref().map_err(|e| *e), want, "{offset} {policy:?}");
         }
     }
 
@@ -328,13 +328,10 @@ pub(crate) mod tests {
         let mut p = policy();
         p.slew_rate_ppm = 100.0;
         let a = decide(0.01, &p).unwrap();
-        assert_eq!(
-            a,
-            Action::Slew {
-                by: 0.01,
-                seconds: 100.0
-            }
-        );
+        let Action::Slew { by, seconds } = a else {
+            panic!("{a:?}")
+        };
+        assert!(by == 0.01 && (seconds - 100.0).abs() < 1e-9, "{a:?}");
         assert_eq!((a.kind(), a.by()), ("slew", 0.01));
         let r = Recorder::default();
         apply(&r, a, &p).unwrap();
@@ -344,6 +341,50 @@ pub(crate) mod tests {
             ..Recorder::default()
         };
         assert!(apply(&failing, Action::Step(1.0), &p).is_err());
+    }
+
+    /// Whether this process may set the clock (`CAP_SYS_TIME`, bit 25, in its effective set).
+    fn has_cap_sys_time() -> bool {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let eff = status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .unwrap()
+            .trim();
+        u64::from_str_radix(eff, 16).unwrap() & (1 << 25) != 0
+    }
+
+    /// The only test that reaches the kernel's clock calls: zero-size adjustments, in a child process
+    /// whose capability bounding set lacks `CAP_SYS_TIME` (so even they are refused), as a second
+    /// safety net.
+    #[test]
+    fn kernel_clock_zero_adjustments_are_refused_without_cap_sys_time() {
+        const CHILD: &str = "NTPDATE_KERNEL_CLOCK_CHILD";
+        if std::env::var_os(CHILD).is_none() {
+            let out = std::process::Command::new("setpriv")
+                .args(["--bounding-set", "-sys_time", "--"])
+                .arg(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "clock::tests::kernel_clock_zero_adjustments_are_refused_without_cap_sys_time",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+            assert!(text.contains("1 passed"), "the child must have run the test: {text}");
+            return;
+        }
+        // Never call the kernel with the capability present, whatever happened above.
+        assert!(!has_cap_sys_time(), "refusing: CAP_SYS_TIME is present");
+        let step = KernelClock.step(0.0).unwrap_err();
+        assert_eq!(step.kind(), io::ErrorKind::PermissionDenied, "{step}");
+        assert!(step.to_string().contains("needs root or CAP_SYS_TIME"), "{step}");
+        let slew = KernelClock.slew(0.0, 500.0).unwrap_err();
+        assert_eq!(slew.kind(), io::ErrorKind::PermissionDenied, "{slew}");
     }
 
     #[test]
