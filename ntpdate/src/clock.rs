@@ -374,15 +374,25 @@ pub(crate) mod tests {
                 .output()
                 .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
-            assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-            assert!(text.contains("1 passed"), "the child must have run the test: {text}");
+            assert!(
+                out.status.success(),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                text.contains("1 passed"),
+                "the child must have run the test: {text}"
+            );
             return;
         }
         // Never call the kernel with the capability present, whatever happened above.
         assert!(!has_cap_sys_time(), "refusing: CAP_SYS_TIME is present");
         let step = KernelClock.step(0.0).unwrap_err();
         assert_eq!(step.kind(), io::ErrorKind::PermissionDenied, "{step}");
-        assert!(step.to_string().contains("needs root or CAP_SYS_TIME"), "{step}");
+        assert!(
+            step.to_string().contains("needs root or CAP_SYS_TIME"),
+            "{step}"
+        );
         let slew = KernelClock.slew(0.0, 500.0).unwrap_err();
         assert_eq!(slew.kind(), io::ErrorKind::PermissionDenied, "{slew}");
     }

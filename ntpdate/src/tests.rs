@@ -108,14 +108,26 @@ fn a_large_offset_is_stepped_and_a_small_one_slewed() {
     let r = run_args(&[&ahead.to_string()], "a.lock");
     assert_eq!(r.code, ExitCode::SUCCESS);
     assert_call(&r.calls, "step", 2.5);
-    assert!(r.stdout.contains("step time server 127.0.0.1 offset +2.4") || r.stdout.contains("step time server 127.0.0.1 offset +2.5"), "{}", r.stdout);
-    assert!(!r.stdout.contains("server 127.0.0.1, stratum"), "set mode prints no server lines");
+    assert!(
+        r.stdout.contains("step time server 127.0.0.1 offset +2.4")
+            || r.stdout.contains("step time server 127.0.0.1 offset +2.5"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("server 127.0.0.1, stratum"),
+        "set mode prints no server lines"
+    );
 
     let (near, _) = server(-0.2);
     let r = run_args(&[&near.to_string()], "b.lock");
     assert_call(&r.calls, "slew", -0.2);
     assert!(r.calls[0].ends_with("at 500 ppm"));
-    assert!(r.stdout.contains("adjust time server 127.0.0.1 offset -0."), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("adjust time server 127.0.0.1 offset -0."),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -150,7 +162,11 @@ fn query_and_debug_never_touch_the_clock() {
     let r = run_args(&["-q", &a], "h.lock");
     assert_eq!(r.code, ExitCode::SUCCESS);
     assert!(r.calls.is_empty());
-    assert!(r.stdout.contains("server 127.0.0.1, stratum 2, offset +2."), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("server 127.0.0.1, stratum 2, offset +2."),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("ntpdate["), "{}", r.stdout);
     let r = run_args(&["-d", "-p", "2", &a], "i.lock");
     assert!(r.calls.is_empty());
@@ -165,14 +181,11 @@ fn a_held_lock_stops_the_run_before_any_packet() {
     let path = temp("held.lock");
     let held = lock::Lock::acquire(&path).unwrap();
     let lock_s = path.to_string_lossy().into_owned();
-    let cli = Cli::try_parse_from(["ntpdate", "-u", "--lock-file", &lock_s, &ahead.to_string()])
-        .unwrap();
+    let cli =
+        Cli::try_parse_from(["ntpdate", "-u", "--lock-file", &lock_s, &ahead.to_string()]).unwrap();
     let clock = Recorder::default();
     let err = run_with(&cli, &mut Vec::new(), &clock).unwrap_err();
-    assert!(
-        err.to_string().contains("holds the lock"),
-        "{err:#}"
-    );
+    assert!(err.to_string().contains("holds the lock"), "{err:#}");
     assert!(clock.calls.borrow().is_empty());
     thread::sleep(Duration::from_millis(100));
     assert_eq!(count.load(Ordering::SeqCst), 0, "no request may be sent");
@@ -187,7 +200,15 @@ fn json_describes_servers_samples_selection_and_action() {
     let (b, _) = server(0.1);
     let (liar, _) = server(3.0);
     let r = run_args(
-        &["-q", "--json", "-p", "3", &a.to_string(), &b.to_string(), &liar.to_string()],
+        &[
+            "-q",
+            "--json",
+            "-p",
+            "3",
+            &a.to_string(),
+            &b.to_string(),
+            &liar.to_string(),
+        ],
         "j.lock",
     );
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -219,7 +240,10 @@ fn syslog_receives_the_result_line() {
     let msg = String::from_utf8_lossy(&buf[..n]);
     assert!(msg.starts_with("<29>"), "{msg}");
     assert!(msg.contains(" ntpdate["), "{msg}");
-    assert!(msg.contains("adjust time server 127.0.0.1 offset +0.0"), "{msg}");
+    assert!(
+        msg.contains("adjust time server 127.0.0.1 offset +0.0"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! zero or inconsistent timestamps, spoofed origins, huge root distances, bad MACs, shifted clocks.
 //!
 //! The script is a comma-separated list of [`Step`]s, one per request received (the last one repeats):
-//! `ok`, `offset:S`, `kod:CODE`, `leap3`, `stratum:N`, `xmt-zero`, `rec-zero`, `xmt-before-rec`,
+//! `ok`, `offset:S`, `rate:PPM`, `kod:CODE`, `leap3`, `stratum:N`, `xmt-zero`, `rec-zero`, `xmt-before-rec`,
 //! `spoof`, `spoof+ok`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`, `silent`. Every request is
 //! logged on stdout as `request <n> <from> <hex>` so tests can count what a client sent.
 //!
@@ -35,6 +35,9 @@ pub enum Step {
     Ok,
     /// A correct reply from a clock shifted by this many seconds (a scripted falseticker).
     Offset(f64),
+    /// A correct reply from a clock that runs this many ppm fast (its offset grows from zero at the
+    /// responder's start): for drift measurements.
+    Rate(f64),
     /// A kiss-o'-death: LI 3, stratum 0, the code as refid (`RATE`, `DENY`, `RSTR`, …).
     Kiss(String),
     /// LI 3 (unsynchronized) with an ordinary stratum.
@@ -75,6 +78,7 @@ impl FromStr for Step {
         };
         Ok(match s.split_once(':') {
             Some(("offset", v)) => Self::Offset(num(v)?),
+            Some(("rate", v)) => Self::Rate(num(v)?),
             Some(("kod", code)) if (1..=4).contains(&code.len()) && code.is_ascii() => {
                 Self::Kiss(code.to_owned())
             }
@@ -143,8 +147,14 @@ fn unix_now() -> f64 {
 pub type Md5Key = (u32, Vec<u8>);
 
 /// The replies to one request (none, one or two datagrams) under `step`. `received` is the Unix time
-/// the request arrived.
-pub fn replies(step: &Step, request: &[u8], received: f64, key: Option<&Md5Key>) -> Vec<Vec<u8>> {
+/// the request arrived, `started` the Unix time the responder started.
+pub fn replies(
+    step: &Step,
+    request: &[u8],
+    received: f64,
+    started: f64,
+    key: Option<&Md5Key>,
+) -> Vec<Vec<u8>> {
     let Some(head) = request.get(..48) else {
         return Vec::new();
     };
@@ -153,6 +163,7 @@ pub fn replies(step: &Step, request: &[u8], received: f64, key: Option<&Md5Key>)
     origin.copy_from_slice(&head[40..48]);
     let shift = match step {
         Step::Offset(s) => *s,
+        Step::Rate(ppm) => (received - started) * ppm * 1e-6,
         _ => 0.0,
     };
     let mut p = [0_u8; 48];
@@ -263,6 +274,7 @@ pub fn run(
     writeln!(out, "ready")?;
     out.flush()?;
     let t0 = Instant::now();
+    let started = unix_now();
     let mut count: u64 = 0;
     let mut buf = [0_u8; 2048];
     let mut last_check = Instant::now();
@@ -301,7 +313,7 @@ pub fn run(
             let hex: String = request.iter().map(|b| format!("{b:02x}")).collect();
             writeln!(out, "request {count} {from} {hex}")?;
             out.flush()?;
-            for reply in replies(step, request, received, key) {
+            for reply in replies(step, request, received, started, key) {
                 let _ = sock.send_to(&reply, from);
             }
         }
@@ -492,7 +504,8 @@ mod tests {
     fn replies_follow_the_step() {
         let now = 1_800_000_000.0;
         let key: Md5Key = (1, b"secret".to_vec());
-        let one = |step: &Step, mac: bool| replies(step, &request(mac), now, Some(&key));
+        let one =
+            |step: &Step, mac: bool| replies(step, &request(mac), now, now - 100.0, Some(&key));
         let ok = one(&Step::Ok, false).remove(0);
         assert_eq!(ok.len(), 48);
         assert_eq!(ok[0], 0x24, "LI 0, the request's version, mode 4");
@@ -517,5 +530,8 @@ mod tests {
         let ahead = one(&Step::Offset(2.5), false).remove(0);
         let secs = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         assert!(secs(&ahead[32..36]) >= secs(&ok[32..36]) + 2);
+        // 1e4 ppm for 100 s: one second ahead.
+        let fast = one(&Step::Rate(1e4), false).remove(0);
+        assert_eq!(secs(&fast[32..36]), secs(&ok[32..36]) + 1);
     }
 }
