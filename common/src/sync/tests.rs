@@ -47,9 +47,12 @@ fn a_good_reply_measures() {
     assert_eq!(m.stratum, 2);
 }
 
+/// A packet and a test its fault must pass.
+type FaultCase = (NtpPacket, fn(&Fault) -> bool);
+
 #[test]
 fn every_fault_is_caught() {
-    let cases: Vec<(NtpPacket, fn(&Fault) -> bool)> = vec![
+    let cases: Vec<FaultCase> = vec![
         (
             NtpPacket {
                 leap: LeapIndicator::Unsynchronized,
