@@ -51,3 +51,11 @@ pub trait Tabular {
 mod system;
 
 pub use system::{LeapField, SystemVariables};
+
+mod control;
+
+pub use control::{
+    AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord,
+    MruRecord, PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField,
+    VarValue, VariablesRecord,
+};
