@@ -286,7 +286,7 @@ fn cook_array(name: &str, value: &str, signed: bool) -> Option<String> {
         } else {
             format!("{:.2}", v.abs())
         };
-        out.push_str(&format!("{:>7.7}", text));
+        out.push_str(&format!("{text:>7.7}"));
     }
     Some(out)
 }

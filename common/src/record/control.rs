@@ -367,9 +367,12 @@ mod tests {
         assert!(p.configured && p.auth_enabled && p.authentic && p.reachable);
         assert_eq!((p.event_count, p.event.as_str()), (1, "sys_peer"));
         let s = SystemStatusField::from(SystemStatus::from_bits(0x0614));
-        assert_eq!((s.source.as_str(), s.event.as_str()), ("sync_ntp", "freq_mode"));
-        let json = serde_json::to_value(StatusField::Clock(ClockStatus::from_bits(0).into()))
-            .unwrap();
+        assert_eq!(
+            (s.source.as_str(), s.event.as_str()),
+            ("sync_ntp", "freq_mode")
+        );
+        let json =
+            serde_json::to_value(StatusField::Clock(ClockStatus::from_bits(0).into())).unwrap();
         assert_eq!(json["kind"], "clock");
         assert_eq!(json["condition"], "clk_unspec");
     }

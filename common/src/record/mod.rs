@@ -55,7 +55,7 @@ pub use system::{LeapField, SystemVariables};
 mod control;
 
 pub use control::{
-    AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord,
-    MruRecord, PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField,
-    VarValue, VariablesRecord,
+    AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
+    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
+    VariablesRecord,
 };
