@@ -317,8 +317,7 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if let Some(t) = cause.downcast_ref::<TransportError<ControlError>>() {
             return match t {
-                TransportError::Io(_) => 3,
-                TransportError::Exchange(ControlError::Timeout { .. }) => 3,
+                TransportError::Io(_) | TransportError::Exchange(ControlError::Timeout { .. }) => 3,
                 TransportError::Exchange(_) => 1,
             };
         }

@@ -31,16 +31,19 @@ enum SortKey {
 }
 
 /// Parses the tags into server filters and the sort order.
-fn parse_tags(inv: &Invocation) -> anyhow::Result<(Vec<(String, String)>, SortKey, bool)> {
+/// Server-side filters, the sort key, and whether the order is reversed.
+type Tags = (Vec<(String, String)>, SortKey, bool);
+
+fn parse_tags(inv: &Invocation) -> anyhow::Result<Tags> {
     let mut filters = Vec::new();
     let mut sort = (SortKey::LastSeen, false);
     for arg in &inv.args {
         let Arg::Str(tag) = arg else { continue };
         match tag.split_once('=') {
-            None if tag == "limited" => {
-                filters.push(("resany".into(), format!("0x{RES_LIMITED:x}")))
+            None if tag == "limited" || tag == "kod" => {
+                let bit = if tag == "kod" { RES_KOD } else { RES_LIMITED };
+                filters.push(("resany".into(), format!("0x{bit:x}")));
             }
-            None if tag == "kod" => filters.push(("resany".into(), format!("0x{RES_KOD:x}"))),
             Some(("sort", order)) => {
                 let (reverse, key) = match order.strip_prefix('-') {
                     Some(k) => (true, k),

@@ -501,7 +501,7 @@ mod tests {
         );
         assert_eq!(
             row(0xd314),
-            "  1 28597  d314   yes   yes  bad    outlier   reachable  1"
+            "  1 28597  d314   yes   yes   bad   outlier   reachable  1"
         );
     }
 

@@ -293,10 +293,13 @@ pub fn edit_list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyh
                 writeln!(out, "No variables on list")?;
             }
             for var in s.varlist.iter() {
-                match &var.value {
-                    Some(value) => writeln!(out, "{}={value}", var.name)?,
-                    None => writeln!(out, "{}", var.name)?,
-                }
+                // ntpq 4.2.8p15 prints a bare name as `name=`.
+                writeln!(
+                    out,
+                    "{}={}",
+                    var.name,
+                    var.value.as_deref().unwrap_or_default()
+                )?;
             }
         }
     }
