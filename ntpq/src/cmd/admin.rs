@@ -73,8 +73,12 @@ pub fn config(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow:
                 std::fs::read_to_string(&arg).with_context(|| format!("cannot read '{arg}'"))?;
             let mut records = Vec::new();
             let mut failed = None;
+            if !s.json {
+                writeln!(out, "Sending configuration file, one line at a time.")?;
+            }
             for (n, line) in text.lines().enumerate() {
-                let payload = format!("{line}\n");
+                // ntpd 4.2.8p15 refuses the line with its newline ("unprintable character").
+                let payload = line.trim_end().to_owned();
                 let response = s
                     .query(ControlOpcode::Configure, AssocId::SYSTEM, payload, true)
                     .with_context(|| format!("line {}: not sent", n + 1))?;
@@ -93,6 +97,8 @@ pub fn config(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow:
                     out,
                     &serde_json::json!({"host": host, "command": "config-from-file", "file": arg, "lines": records}),
                 )?;
+            } else {
+                writeln!(out, "Done sending file")?;
             }
             if let Some(reason) = failed {
                 bail!(ConfigRejected(reason));
