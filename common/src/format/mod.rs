@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod table;
+pub mod vars;
 
 pub use json::{render_json, render_json_lines};
 pub use table::render_table;

@@ -55,3 +55,11 @@ pub use date::{
     DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
 };
 pub use system::{LeapField, SystemVariables};
+
+mod control;
+
+pub use control::{
+    AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
+    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
+    VariablesRecord,
+};
