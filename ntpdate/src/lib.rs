@@ -158,7 +158,7 @@ pub fn run_with(
         )?;
         let points: Vec<DriftPoint> = points
             .iter()
-            .map(|&(at, offset)| DriftPoint { at, offset })
+            .map(|&(at, offset, delay)| DriftPoint { at, offset, delay })
             .collect();
         let outcome = Outcome::select(servers);
         let estimate = drift::estimate(&points);

@@ -212,7 +212,13 @@ pub fn round(
         let Some(peer) = servers.get(i).and_then(ServerState::live) else {
             continue;
         };
-        let transmit = ntp_time(SystemTime::now() + Duration::from_secs_f64(plan.authdelay));
+        // As classic ntpdate, the authentication delay is added only to authenticated requests.
+        let authdelay = if plan.key.is_some() {
+            plan.authdelay
+        } else {
+            0.0
+        };
+        let transmit = ntp_time(SystemTime::now() + Duration::from_secs_f64(authdelay));
         let (exchange, datagram) = ClientExchange::new(ClientRequest {
             version: plan.version,
             transmit,
@@ -391,7 +397,7 @@ pub fn sample_all(
 }
 
 /// Samples server `index` every `interval` for `duration` (drift measurement); returns the local
-/// times and offsets of the accepted samples.
+/// times, offsets and delays of the accepted samples.
 pub fn sample_over_time(
     transport: &Transport,
     servers: &mut [ServerState],
@@ -400,7 +406,7 @@ pub fn sample_over_time(
     (duration, interval): (Duration, Duration),
     trace: &mut Trace,
     mut flush: impl FnMut(&mut Trace) -> anyhow::Result<()>,
-) -> anyhow::Result<Vec<(f64, f64)>> {
+) -> anyhow::Result<Vec<(f64, f64, f64)>> {
     let start = Instant::now();
     let before = servers.get(index).map_or(0, |s| s.samples.len());
     let mut tick = 0_u32;
@@ -426,7 +432,7 @@ pub fn sample_over_time(
                 .iter()
                 .skip(before)
                 .filter_map(|r| match r {
-                    SampleResult::Accepted { m, at } => Some((*at, m.offset)),
+                    SampleResult::Accepted { m, at } => Some((*at, m.offset, m.delay)),
                     SampleResult::Rejected { .. } => None,
                 })
                 .collect()

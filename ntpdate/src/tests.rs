@@ -225,6 +225,24 @@ fn json_describes_servers_samples_selection_and_action() {
 }
 
 #[test]
+fn the_authentication_delay_applies_to_authenticated_requests_only() {
+    let (near, _) = server(0.0);
+    let n = near.to_string();
+    let offset = |args: &[&str]| {
+        let r = run_args(args, "m.lock");
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        v["servers"][0]["offset_ms"].as_f64()
+    };
+    let plain = offset(&["-q", "--json", &n]).unwrap();
+    // Without -a the classic ignores -e; a 0.2 s later T1 would otherwise give a negative delay.
+    let unauthenticated = offset(&["-q", "--json", "-e", "0.2", &n]).unwrap();
+    assert!(
+        (plain - unauthenticated).abs() < 2.0,
+        "{plain} {unauthenticated}"
+    );
+}
+
+#[test]
 fn syslog_receives_the_result_line() {
     let (ahead, _) = server(0.05);
     let sock_path = temp("log.sock");

@@ -63,6 +63,16 @@ fn shifted_servers_agree_with_reference_ntpdate_and_sntp() {
         let theirs = lab.reference(RefTool::Ntpdate).args(["-q", &addr]).run();
         let sntp = lab.reference(RefTool::Sntp).arg(&addr).run();
         let o = ntpdate_offset(&mine.stdout, &addr).unwrap_or_else(|| panic!("{mine}"));
+        let stratum = |text: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("server {addr}, ")))
+                .and_then(|l| l.split(", ").nth(1).map(str::to_owned))
+        };
+        assert_eq!(
+            stratum(&mine.stdout),
+            stratum(&theirs.stdout),
+            "{mine}\n{theirs}"
+        );
         let t = ntpdate_offset(&theirs.stdout, &addr).unwrap_or_else(|| panic!("{theirs}"));
         let s = sntp_offset(&sntp.stdout, &addr).unwrap_or_else(|| panic!("{sntp}"));
         assert!(
@@ -265,6 +275,22 @@ fn spoofed_replies_are_ignored_and_counted_and_debug_says_why() {
 }
 
 #[test]
+fn requests_carry_the_version_key_and_sample_count_asked_for() {
+    let lab = Lab::get();
+    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let responder = lab.ntp_responder("ok");
+    let addr = responder.v4.ip().to_string();
+    run(lab, &["-q", "-o", "3", "-p", "2", &addr]).assert_success();
+    run(lab, &["-q", "-p", "1", "-a", "1", "-k", &keys, &addr]).assert_success();
+    let requests = responder.requests();
+    assert_eq!(requests.len(), 3);
+    // LI 3, version 3, mode 3; then version 4 with key 1's ID and an MD5 digest (48 + 4 + 16).
+    assert_eq!((requests[0][0], requests[0].len()), (0xdb, 48));
+    assert_eq!((requests[2][0], requests[2].len()), (0xe3, 68));
+    assert_eq!(requests[2][48..52], [0, 0, 0, 1]);
+}
+
+#[test]
 fn authentication_with_every_key_type_against_both_daemons() {
     let lab = Lab::get();
     let keys = lab.keys_file().to_string_lossy().into_owned();
@@ -347,7 +373,7 @@ fn drift_measurement_recovers_a_scripted_frequency_error() {
     let responder = lab.ntp_responder("rate:200");
     let addr = responder.v4.ip().to_string();
     let out = ours(lab)
-        .args(["--drift", "4", "--drift-interval", "0.2", &addr])
+        .args(["--drift", "5", "--drift-interval", "0.1", &addr])
         .timeout(std::time::Duration::from_secs(30))
         .run();
     out.assert_success();
@@ -358,16 +384,16 @@ fn drift_measurement_recovers_a_scripted_frequency_error() {
         .and_then(|s| s.split_whitespace().next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{out}"));
-    assert!((ppm + 200.0).abs() < 20.0, "{out}");
+    assert!((ppm + 200.0).abs() < 25.0, "{out}");
     // Against a daemon on this machine's clock the error is near zero.
     let j = json(
         &ours(lab)
             .args([
                 "--json",
                 "--drift",
-                "3",
+                "5",
                 "--drift-interval",
-                "0.2",
+                "0.1",
                 &lab.ntp1().v4.to_string(),
             ])
             .timeout(std::time::Duration::from_secs(30))
@@ -375,7 +401,7 @@ fn drift_measurement_recovers_a_scripted_frequency_error() {
     );
     assert_eq!(j["mode"], "drift");
     assert!(j["drift"]["ppm"].as_f64().unwrap().abs() < 20.0, "{j}");
-    assert!(j["drift"]["points"].as_u64().unwrap() >= 10, "{j}");
+    assert!(j["drift"]["points"].as_u64().unwrap() >= 40, "{j}");
     assert!(j["drift"]["error_ppm"].as_f64().unwrap() < 20.0, "{j}");
 }
 
