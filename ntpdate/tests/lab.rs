@@ -385,7 +385,10 @@ fn drift_measurement_recovers_a_scripted_frequency_error() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("{out}"));
     assert!((ppm + 200.0).abs() < 25.0, "{out}");
-    // Against a daemon on this machine's clock the error is near zero.
+    // Against a server on this machine's clock the error is near zero. (The scripted server, not a
+    // daemon: over a few seconds ntpd's timestamps wander by tens of microseconds, which reads as
+    // several ppm; see docs/ntpdate.md.)
+    let steady = lab.ntp_responder("ok");
     let j = json(
         &ours(lab)
             .args([
@@ -394,15 +397,15 @@ fn drift_measurement_recovers_a_scripted_frequency_error() {
                 "5",
                 "--drift-interval",
                 "0.1",
-                &lab.ntp1().v4.to_string(),
+                &steady.v4.ip().to_string(),
             ])
             .timeout(std::time::Duration::from_secs(30))
             .run(),
     );
     assert_eq!(j["mode"], "drift");
-    assert!(j["drift"]["ppm"].as_f64().unwrap().abs() < 20.0, "{j}");
+    assert!(j["drift"]["ppm"].as_f64().unwrap().abs() < 10.0, "{j}");
     assert!(j["drift"]["points"].as_u64().unwrap() >= 40, "{j}");
-    assert!(j["drift"]["error_ppm"].as_f64().unwrap() < 20.0, "{j}");
+    assert!(j["drift"]["error_ppm"].as_f64().unwrap() < 10.0, "{j}");
 }
 
 /// Checks `v` against the shape documented in docs/json.md.
