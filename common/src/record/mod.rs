@@ -48,6 +48,7 @@ pub trait Tabular {
     fn cells(&self) -> Vec<String>;
 }
 
+pub mod private;
 mod system;
 
 pub use system::{LeapField, SystemVariables};
