@@ -15,7 +15,8 @@
 //! - [`private`]: mode 7 private messages (ntpdc): header, request codes, typed items in both
 //!   item sizes, response reassembly and the exchange;
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
-//! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON.
+//! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
+//! - [`zone`]: local time zone offsets from TZif data, for dates in local time.
 //!
 //! Section numbers such as "§4.6" refer to the project's protocol notes.
 #![warn(missing_docs)]
@@ -31,5 +32,6 @@ pub mod record;
 pub mod time;
 pub mod transport;
 pub(crate) mod wire;
+pub mod zone;
 
 pub use error::DecodeError;

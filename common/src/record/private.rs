@@ -821,24 +821,40 @@ pub struct RestrictRecord {
     pub flags: Vec<String>,
 }
 
-impl RestrictRecord {
-    /// The record of `item`; `old_flags` reads the restriction bits with xntp3's values, as
-    /// ntpdc does for an implementation 2 server.
+/// Which numbering of the restriction bits a server uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestrictNumbering {
+    /// xntp3's bits, for implementation 2 servers.
+    Xntp3,
+    /// ntpd 4.2.8 up to the renumbering ([`crate::private::RestrictFlags`]).
+    Early4,
+    /// Later 4.2.8 releases, p15 and p18 ([`crate::private::RestrictFlagsP15`]).
+    #[default]
+    Late4,
+}
+
+impl RestrictNumbering {
+    /// The names of `bits`, all of them (`ntpdc_only` false) or only those ntpdc prints.
     #[must_use]
-    pub fn new(item: &RestrictItem, old_flags: bool) -> Self {
-        let mut flags = words(item.mflags.names());
-        if old_flags {
-            flags.extend(words(item.old_flags().names()));
-        } else {
-            // ntpdc knows neither mssntp nor nomrulist.
-            flags.extend(
-                item.flags
-                    .names()
-                    .into_iter()
-                    .filter(|w| !matches!(*w, "mssntp" | "nomrulist"))
-                    .map(str::to_owned),
-            );
+    pub fn names(self, bits: u16, ntpdc_only: bool) -> Vec<&'static str> {
+        let hidden = |w: &&str| !ntpdc_only || !matches!(*w, "noepeer" | "mssntp" | "nomrulist");
+        match self {
+            Self::Xntp3 => crate::private::OldRestrictFlags(bits).names(),
+            Self::Early4 => crate::private::RestrictFlags(bits).names(),
+            Self::Late4 => crate::private::RestrictFlagsP15(bits).names(),
         }
+        .into_iter()
+        .filter(hidden)
+        .collect()
+    }
+}
+
+impl RestrictRecord {
+    /// The record of `item`, its restriction bits read in `numbering`.
+    #[must_use]
+    pub fn new(item: &RestrictItem, numbering: RestrictNumbering) -> Self {
+        let mut flags = words(item.mflags.names());
+        flags.extend(words(numbering.names(item.flags.0, false)));
         Self {
             address: item.addr,
             mask: item.mask,
@@ -1203,16 +1219,34 @@ mod tests {
 
     #[test]
     fn restrict_flags_join_match_flags_first() {
+        // The lab's `restrict default kod limited nomodify nopeer noquery` as 4.2.8p15 sends it.
         let item = RestrictItem {
-            addr: Ipv4Addr::new(10, 77, 0, 1).into(),
-            mask: Ipv4Addr::BROADCAST.into(),
+            addr: Ipv4Addr::UNSPECIFIED.into(),
+            mask: Ipv4Addr::UNSPECIFIED.into(),
             count: 3,
-            flags: crate::private::RestrictFlags(0x0001 | 0x2000),
+            flags: crate::private::RestrictFlags(0x09d0),
             mflags: crate::private::RestrictMatchFlags(0x3000),
         };
         assert_eq!(
-            RestrictRecord::new(&item, false).flags,
-            ["ntpport", "interface", "ignore"]
+            RestrictRecord::new(&item, RestrictNumbering::Late4).flags,
+            [
+                "ntpport",
+                "interface",
+                "noquery",
+                "nomodify",
+                "nopeer",
+                "limited",
+                "kod"
+            ]
         );
+        assert_eq!(
+            RestrictNumbering::Early4.names(0x09d0, true),
+            ["noquery", "nomodify", "nopeer", "notrap"]
+        );
+        assert_eq!(
+            RestrictNumbering::Late4.names(0x1020, false),
+            ["noepeer", "mssntp"]
+        );
+        assert!(RestrictNumbering::Late4.names(0x1020, true).is_empty());
     }
 }
