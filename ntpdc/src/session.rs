@@ -36,6 +36,27 @@ pub struct Layout {
     pub old_conf_peer: bool,
     /// The server's `u_long`, which sizes key-ID items.
     pub long: ServerLong,
+    /// Which `conf_restrict` the server reads.
+    pub restrict: RestrictLayout,
+}
+
+/// The `conf_restrict` layouts of ntpd releases, tried in this order after format errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestrictLayout {
+    /// 4.2.8p15 and p18 (60; v4 24), the lab's daemons.
+    #[default]
+    Late,
+    /// 4.2.8p6 (48; v4 12).
+    Early,
+}
+
+impl RestrictLayout {
+    fn next(self) -> Option<Self> {
+        match self {
+            Self::Late => Some(Self::Early),
+            Self::Early => None,
+        }
+    }
 }
 
 impl Layout {
@@ -163,6 +184,8 @@ pub struct HostState {
     pub planner: FallbackPlanner,
     /// Key-ID item size.
     pub long: ServerLong,
+    /// `conf_restrict` layout.
+    pub restrict: RestrictLayout,
     /// Whether the host answered a mode 6 probe (after a mode 7 timeout).
     pub answers_mode6: Option<bool>,
 }
@@ -326,6 +349,7 @@ impl Session {
             addr,
             planner: FallbackPlanner::new(),
             long: ServerLong::Lp64,
+            restrict: RestrictLayout::default(),
             answers_mode6: None,
         });
         Ok(())
@@ -375,6 +399,7 @@ impl Session {
                 implementation: host.planner.implementation(),
                 old_conf_peer,
                 long: host.long,
+                restrict: host.restrict,
             };
             let items = (req.items)(layout).map_err(build_error)?;
             let mut request = PrivateRequest::with_raw_items(
@@ -431,6 +456,21 @@ impl Session {
                     "format error with 8-octet key items; retrying with 4 (32-bit server)".into(),
                 );
                 host.long = ServerLong::Ilp32;
+                continue;
+            }
+            let restrict = matches!(
+                req.code,
+                RequestCode::ResAddFlags | RequestCode::ResSubFlags | RequestCode::Unrestrict
+            );
+            if code == InfoCode::Fmt
+                && restrict
+                && let Some(next) = host.restrict.next()
+            {
+                self.notes.push(format!(
+                    "format error with the {:?} conf_restrict layout; trying the {next:?} one",
+                    host.restrict
+                ));
+                host.restrict = next;
                 continue;
             }
             let before = (host.planner.implementation(), host.planner.request_size());

@@ -5,9 +5,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ntpkit::auth::KeyId;
 use ntpkit::private::{
-    ConfFudgeItem, ConfPeerFlags, ConfPeerItem, ConfRestrictItem, ConfSysFlagsItem, ConfTrapItem,
-    ConfUnpeerItem, FudgeWhich, KeyIdItem, PrivateItem, RequestCode, ResetFlags, ResetFlagsItem,
-    RestrictFlags, RestrictFlagsP15, RestrictMatchFlags, SysFlags,
+    ConfFudgeItem, ConfPeerFlags, ConfPeerItem, ConfRestrictItem, ConfRestrictP18Item,
+    ConfSysFlagsItem, ConfTrapItem, ConfUnpeerItem, FudgeWhich, KeyIdItem, PrivateItem,
+    RequestCode, ResetFlags, ResetFlagsItem, RestrictFlags, RestrictFlagsP15, RestrictMatchFlags,
+    SysFlags,
 };
 use ntpkit::time::NtpTimestamp;
 use serde_json::{Map, Value, json};
@@ -15,7 +16,7 @@ use serde_json::{Map, Value, json};
 use super::args::{address, addresses, family_and_rest, number};
 use super::{Ctx, Output};
 use crate::error::{CmdError, usage};
-use crate::session::{Items, Request};
+use crate::session::{Items, Request, RestrictLayout};
 
 /// Association modes `REQ_CONFIG` creates.
 const MODE_ACTIVE: u8 = 1;
@@ -285,18 +286,27 @@ fn do_restrict(
         (IpAddr::V6(_), IpAddr::V6(_)) => {}
         _ => return Err(usage("cannot mix IPv4 and IPv6 addresses")),
     }
-    let item = ConfRestrictItem {
-        addr,
-        mask,
-        flags: RestrictFlags(flags.0),
-        mflags,
-    };
+    let bits = RestrictFlags(flags.0);
     let mut words = mflags.names();
     words.extend(flags.names());
     signed(
         ctx,
         code,
-        &|layout| Items::of(&[item], layout.size::<ConfRestrictItem>()),
+        &|layout| match layout.restrict {
+            RestrictLayout::Late => Items::of(
+                &[ConfRestrictP18Item::swapped(addr, mask, bits, mflags)],
+                layout.size::<ConfRestrictP18Item>(),
+            ),
+            RestrictLayout::Early => Items::of(
+                &[ConfRestrictItem {
+                    addr,
+                    mask,
+                    flags: bits,
+                    mflags,
+                }],
+                layout.size::<ConfRestrictItem>(),
+            ),
+        },
         &[
             ("address", json!(addr)),
             ("mask", json!(mask)),
