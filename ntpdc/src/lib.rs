@@ -80,20 +80,20 @@ impl Runner {
                         CmdError::Usage(format!("ambiguous command: {}", all.join(", ")))
                     }
                 };
-                self.report(out, host.as_deref(), &word, &err, Vec::new())?;
+                self.report(out, host.as_deref(), &word, &err, &[])?;
                 return Ok(Flow::Continue);
             }
         };
         if command.remote && self.session.host().is_none() {
             let err = CmdError::Failed("no host open, use `host'".into());
-            self.report(out, None, command.name, &err, words)?;
+            self.report(out, None, command.name, &err, &words)?;
             return Ok(Flow::Continue);
         }
         let mut file;
         let sink: &mut dyn Write = match redirect.as_deref() {
             Some("") => {
                 let err = CmdError::Usage("no file for redirect".into());
-                self.report(out, host.as_deref(), command.name, &err, Vec::new())?;
+                self.report(out, host.as_deref(), command.name, &err, &[])?;
                 return Ok(Flow::Continue);
             }
             Some(path) => match File::create(path) {
@@ -103,7 +103,7 @@ impl Runner {
                 }
                 Err(e) => {
                     let err = CmdError::Failed(format!("cannot write '{path}': {e}"));
-                    self.report(out, host.as_deref(), command.name, &err, Vec::new())?;
+                    self.report(out, host.as_deref(), command.name, &err, &[])?;
                     return Ok(Flow::Continue);
                 }
             },
@@ -158,7 +158,14 @@ impl Runner {
             }
             Err(err) => {
                 let exchanges = serde_json::to_value(exchanges).unwrap_or(Value::Null);
-                self.report_with(sink, host.as_deref(), command.name, &words, &err, exchanges)?;
+                self.report_with(
+                    sink,
+                    host.as_deref(),
+                    command.name,
+                    &words,
+                    &err,
+                    &exchanges,
+                )?;
                 Ok(Flow::Continue)
             }
         }
@@ -170,9 +177,9 @@ impl Runner {
         host: Option<&str>,
         command: &str,
         err: &CmdError,
-        words: Vec<String>,
+        words: &[String],
     ) -> std::io::Result<()> {
-        self.report_with(out, host, command, &words, err, json!([]))
+        self.report_with(out, host, command, words, err, &json!([]))
     }
 
     fn report_with(
@@ -182,7 +189,7 @@ impl Runner {
         command: &str,
         words: &[String],
         err: &CmdError,
-        exchanges: Value,
+        exchanges: &Value,
     ) -> std::io::Result<()> {
         eprintln!("ntpdc: {}{command}: {err}", prefix(host));
         self.status.fail(err.exit_code());

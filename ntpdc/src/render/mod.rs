@@ -74,7 +74,7 @@ pub fn c_g(value: f64) -> String {
     let sci = format!("{value:.5e}");
     let (mantissa, e) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exp = e.parse::<i32>().unwrap_or(exp);
-    if exp < -4 || exp >= 6 {
+    if !(-4..6).contains(&exp) {
         let mantissa = trim_zeros(mantissa);
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exp.abs())

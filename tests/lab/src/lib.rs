@@ -288,7 +288,7 @@ impl Lab {
     pub fn mode7_responder(&self, script: &Mode7Script) -> Mode7Responder {
         let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
         Mode7Responder::start(
-            &bin,
+            bin,
             &self.client().netns,
             SocketAddr::from(([127, 0, 0, 1], 0)),
             script,
