@@ -4,6 +4,7 @@
 pub mod classic;
 pub mod json;
 pub mod table;
+pub mod vars;
 
 pub use json::{render_json, render_json_lines};
 pub use table::render_table;

@@ -52,3 +52,11 @@ pub mod private;
 mod system;
 
 pub use system::{LeapField, SystemVariables};
+
+mod control;
+
+pub use control::{
+    AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
+    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
+    VariablesRecord,
+};
