@@ -16,7 +16,7 @@ mod render;
 mod session;
 
 use std::fs::File;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -30,9 +30,6 @@ use commands::{Ctx, Lookup};
 use error::{CmdError, RunStatus};
 use render::View;
 use session::{AuthState, Session, Settings, unix_now};
-
-/// The prompt of an interactive session.
-pub const PROMPT: &str = "ntpdc> ";
 
 /// Runs commands for one invocation: the session, how results are printed, and the exit
 /// status so far.
@@ -319,25 +316,31 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     {
         eprintln!("ntpdc: {}: {err}", hosts[0]);
     }
-    read_commands(&mut runner, out)?;
+    read_commands(&mut runner, out, cli.interactive)?;
     Ok(runner.status.into())
 }
 
-/// Reads command lines from standard input until its end or `quit`; on a terminal, with a
-/// prompt.
-fn read_commands(runner: &mut Runner, out: &mut dyn Write) -> std::io::Result<()> {
-    let stdin = std::io::stdin();
-    let prompt = stdin.is_terminal();
-    let mut lines = stdin.lock().lines();
-    loop {
-        if prompt {
-            write!(out, "{PROMPT}")?;
-            out.flush()?;
-        }
-        let Some(line) = lines.next() else {
-            break;
-        };
-        if runner.execute(&line?, out)? == Flow::Quit {
+/// The shared shell's command table over ntpdc's commands: names and help for its line
+/// editor's completion.
+fn shell_table() -> ntpkit_shell::CommandTable {
+    let lists: Vec<&'static [ntpkit_shell::CommandSpec]> =
+        commands::SPECS.iter().map(std::slice::from_ref).collect();
+    ntpkit_shell::CommandTable::new("ntpdc", &lists)
+}
+
+/// Reads command lines until their end or `quit`: through the shared shell's line editor
+/// (prompt `ntpdc> `, history, command completion) on a terminal or with `-i`, plain lines
+/// from a pipe.
+fn read_commands(
+    runner: &mut Runner,
+    out: &mut dyn Write,
+    interactive: bool,
+) -> std::io::Result<()> {
+    let table = shell_table();
+    let mut input =
+        ntpkit_shell::Input::stdin(&table, interactive || ntpkit_shell::stdin_is_interactive())?;
+    while let Some(line) = input.next_line()? {
+        if runner.execute(&line, out)? == Flow::Quit {
             break;
         }
     }

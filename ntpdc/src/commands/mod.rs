@@ -422,6 +422,21 @@ pub fn find(word: &str) -> Result<&'static Command, Lookup> {
     }
 }
 
+/// The commands as the shared shell describes them (for its line editor's completion); `?`
+/// and `help` are the shell's own.
+pub static SPECS: std::sync::LazyLock<Vec<ntpkit_shell::CommandSpec>> =
+    std::sync::LazyLock::new(|| {
+        COMMANDS
+            .iter()
+            .filter(|c| !matches!(c.name, "?" | "help"))
+            .map(|c| ntpkit_shell::CommandSpec {
+                name: c.name,
+                args: &[],
+                help: c.help,
+            })
+            .collect()
+    });
+
 /// The names for completion and help, sorted, without `?`.
 #[must_use]
 pub fn names() -> Vec<&'static str> {
