@@ -45,7 +45,7 @@ pub struct Cli {
     /// Run `dmpeers`.
     #[arg(short = 's', long = "showpeers")]
     pub showpeers: bool,
-    /// Print one JSON document per command and host (JSON Lines) instead of text.
+    /// Print one JSON document per command and host instead of text.
     #[arg(long)]
     pub json: bool,
     /// Keys file for signed (configuration) requests.

@@ -4,7 +4,7 @@
 //! stream so tests can capture what it prints. Commands come from `-c` (and `-l`, `-p`, `-s`),
 //! from standard input, or from an interactive prompt; each runs against each host in turn.
 //! Text goes to the output in the classic layouts; with `--json` each command on each host
-//! prints one JSON document on one line. Errors print one line on stderr,
+//! prints one pretty-printed JSON document (a stream of documents, as ntpq prints them). Errors print one line on stderr,
 //! `ntpdc: HOST: COMMAND: what`, and set the exit code (1 server error or failed command,
 //! 2 usage, 3 timeout or unreachable, 4 authentication refused).
 
@@ -142,7 +142,7 @@ impl Runner {
                         "result": output.json,
                         "exchanges": exchanges,
                     });
-                    writeln!(sink, "{doc}")?;
+                    writeln!(sink, "{doc:#}")?;
                 } else {
                     sink.write_all(output.text.as_bytes())?;
                 }
@@ -199,7 +199,7 @@ impl Runner {
                 "error": { "kind": err.kind(), "message": err.to_string() },
                 "exchanges": exchanges,
             });
-            writeln!(out, "{doc}")?;
+            writeln!(out, "{doc:#}")?;
             out.flush()?;
         }
         Ok(())

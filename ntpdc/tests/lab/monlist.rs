@@ -6,9 +6,11 @@ use serde_json::Value;
 
 use crate::support::{ours, ours_signed, state_lock};
 
+/// The stream of JSON documents in `text`.
 fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .map(|d| d.unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}")))
         .collect()
 }
 
