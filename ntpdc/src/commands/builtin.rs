@@ -1,8 +1,6 @@
 //! Built-in commands: settings of the session itself, no server involved (except `host`,
 //! which only resolves a name).
 
-use std::io::{BufRead, BufReader, Write};
-
 use ntpkit::auth::{Key, KeyId, KeyType};
 use serde_json::json;
 
@@ -129,19 +127,10 @@ pub fn host(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> 
     }
 }
 
-/// Reads a secret from the terminal (it is echoed: ntpkit has no terminal control).
+/// Reads a secret from the terminal without echo (the shared shell's prompt).
 fn prompt_secret() -> Result<String, CmdError> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|_| usage("no terminal to ask the secret on: give it as `passwd SECRET`"))?;
-    let mut writer = tty.try_clone()?;
-    write!(writer, "Password: ")?;
-    writer.flush()?;
-    let mut line = String::new();
-    BufReader::new(tty).read_line(&mut line)?;
-    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    ntpkit_shell::read_secret("Password: ")
+        .map_err(|_| usage("no terminal to ask the secret on: give it as `passwd SECRET`"))
 }
 
 pub fn passwd(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
