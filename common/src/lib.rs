@@ -16,7 +16,8 @@
 //!   item sizes, response reassembly and the exchange;
 //! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
-//! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON.
+//! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
+//! - [`zone`]: local time zone offsets from TZif data, for dates in local time.
 //!
 //! Section numbers such as "§4.6" refer to the project's protocol notes.
 #![warn(missing_docs)]
@@ -33,5 +34,6 @@ pub mod sync;
 pub mod time;
 pub mod transport;
 pub(crate) mod wire;
+pub mod zone;
 
 pub use error::DecodeError;

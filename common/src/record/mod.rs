@@ -49,6 +49,7 @@ pub trait Tabular {
 }
 
 mod date;
+pub mod private;
 mod system;
 
 pub use date::{

@@ -88,6 +88,18 @@ enum Cmd {
     /// A scripted, misbehaving NTP server (run inside a lab namespace; see `responder` in the docs):
     /// each request gets the next step of the script (`ok`, `kod:RATE`, `leap3`, `spoof+ok`, …).
     NtpResponder(ResponderArgs),
+    /// Answer mode 7 requests from a JSON script (see `Mode7Script`), for `monlist` tests.
+    Mode7Responder {
+        /// Address and port to listen on (port 0: any free port).
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The script (JSON).
+        #[arg(long)]
+        script: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 120.0)]
+        lifetime_s: f64,
+    },
     /// Start a lab and supervise it for the test processes holding leases (internal).
     #[command(hide = true)]
     Supervise,
@@ -330,6 +342,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let count = result?;
             eprintln!("ntp-responder: answered {count} requests");
+        Cmd::Mode7Responder {
+            listen,
+            script,
+            lifetime_s,
+        } => {
+            let text = std::fs::read_to_string(&script)
+                .with_context(|| format!("cannot read {}", script.display()))?;
+            let script: crate::mode7::Mode7Script =
+                serde_json::from_str(&text).context("bad mode 7 script")?;
+            crate::mode7::run(
+                listen,
+                &script,
+                secs(lifetime_s, "lifetime")?,
+                &mut std::io::stdout(),
+            )?;
         }
         Cmd::Supervise => session::supervise(&paths)?,
     }

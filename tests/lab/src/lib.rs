@@ -19,6 +19,7 @@ pub mod cli;
 mod daemons;
 mod exec;
 mod lifecycle;
+mod mode7;
 mod normalize;
 mod paths;
 mod probe;
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
 pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
+pub use mode7::{Mode7Answer, Mode7Responder, Mode7Script, MonitorEntry};
 pub use normalize::{DEFAULT_VOLATILE, MASK, Normalizer, normalize};
 pub use paths::Paths;
 pub use probe::Datagram;
@@ -323,5 +325,23 @@ impl Lab {
             &self.state.run_dir,
         )
         .unwrap_or_else(|e| panic!("ntpkit-lab: relay to {}: {e:#}", server.name))
+    }
+
+    /// Starts a scripted mode 7 responder in the client namespace on a free port of
+    /// 127.0.0.1 (tools reach it as `127.0.0.1:PORT`); it stops when dropped.
+    ///
+    /// # Panics
+    /// If it cannot start.
+    #[track_caller]
+    pub fn mode7_responder(&self, script: &Mode7Script) -> Mode7Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        Mode7Responder::start(
+            bin,
+            &self.client().netns,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            script,
+            &self.state.run_dir,
+        )
+        .unwrap_or_else(|e| panic!("ntpkit-lab: mode 7 responder: {e:#}"))
     }
 }
