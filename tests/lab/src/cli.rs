@@ -342,6 +342,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let count = result?;
             eprintln!("ntp-responder: answered {count} requests");
+        }
         Cmd::Mode7Responder {
             listen,
             script,
