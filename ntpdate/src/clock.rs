@@ -29,6 +29,19 @@ pub trait ClockControl {
     /// The kernel refused, or the slew was interrupted (the clock frequency is then restored and
     /// the error says how much was slewed).
     fn slew(&self, by: f64, rate_ppm: f64) -> io::Result<()>;
+
+    /// The clock's frequency offset, ppm (a read; needs no privilege).
+    ///
+    /// # Errors
+    /// The kernel refused.
+    fn frequency(&self) -> io::Result<f64>;
+
+    /// Sets the clock's frequency offset, ppm. Used only to put back the frequency a slew found, when
+    /// that slew was killed before it could restore it (see [`crate::lock`]).
+    ///
+    /// # Errors
+    /// The kernel refused.
+    fn set_frequency(&self, ppm: f64) -> io::Result<()>;
 }
 
 /// What to do with an offset.
@@ -228,6 +241,19 @@ impl ClockControl for KernelClock {
         }
         Ok(())
     }
+
+    fn frequency(&self) -> io::Result<f64> {
+        Self::clock()
+            .get_frequency()
+            .map_err(|e| kernel_error(e, "read the frequency of"))
+    }
+
+    fn set_frequency(&self, ppm: f64) -> io::Result<()> {
+        Self::clock()
+            .set_frequency(ppm)
+            .map(drop)
+            .map_err(|e| kernel_error(e, "set the frequency of"))
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +279,17 @@ pub(crate) mod tests {
             self.calls
                 .borrow_mut()
                 .push(format!("slew {by:+.6} at {rate_ppm} ppm"));
+            self.fail.map_or(Ok(()), |k| Err(k.into()))
+        }
+
+        fn frequency(&self) -> io::Result<f64> {
+            Ok(7.25)
+        }
+
+        fn set_frequency(&self, ppm: f64) -> io::Result<()> {
+            self.calls
+                .borrow_mut()
+                .push(format!("set_frequency {ppm:+.3}"));
             self.fail.map_or(Ok(()), |k| Err(k.into()))
         }
     }
@@ -395,6 +432,9 @@ pub(crate) mod tests {
         );
         let slew = KernelClock.slew(0.0, 500.0).unwrap_err();
         assert_eq!(slew.kind(), io::ErrorKind::PermissionDenied, "{slew}");
+        // Reading the frequency changes nothing and needs no privilege.
+        let ppm = KernelClock.frequency().unwrap();
+        assert!(ppm.abs() <= 500.0, "{ppm}");
     }
 
     #[test]

@@ -96,10 +96,23 @@ pub fn run_with(
         )?;
     }
     // Taken before the first packet: a second run never even measures while one adjusts.
-    let _lock = match plan.mode {
+    let mut lock = match plan.mode {
         Mode::Set => Some(lock::Lock::acquire(&plan.lock_file)?),
         Mode::Query | Mode::Debug | Mode::Drift => None,
     };
+    if let Some(held) = &mut lock
+        && let Some((pid, base)) = lock::unfinished_slew(held.previous())
+    {
+        clock
+            .set_frequency(base)
+            .context("restoring the frequency an interrupted slew left")?;
+        held.note(None)
+            .with_context(|| format!("cannot write {}", plan.lock_file.display()))?;
+        let who = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
+        eprintln!(
+            "ntpdate: restored the clock frequency to {base:+.3} ppm: an earlier slew{who} was killed before it could"
+        );
+    }
     let transport = query::transport(&plan)?;
     let mut servers = query::resolve(&plan);
     let mut trace = Trace {
@@ -224,8 +237,29 @@ pub fn run_with(
                 plan.policy.slew_rate_ppm
             );
         }
-        clock::apply(clock, action, &plan.policy)
-            .with_context(|| format!("{}: {}", chosen.name, action.kind()))?;
+        // The journal in the lock file lets a later run undo a slew killed half-way.
+        let journal = match (action, &mut lock) {
+            (Action::Slew { .. }, Some(held)) => {
+                let base = clock.frequency()?;
+                held.note(Some(&format!("slewing base_ppm={base}")))
+                    .with_context(|| format!("cannot write {}", plan.lock_file.display()))?;
+                Some(held)
+            }
+            _ => None,
+        };
+        let applied = clock::apply(clock, action, &plan.policy);
+        // The slew restores the frequency itself, also when interrupted; only a failed restore
+        // leaves the journal line for the next run.
+        if let Some(held) = journal
+            && (applied.is_ok()
+                || applied
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == std::io::ErrorKind::Interrupted))
+        {
+            held.note(None)
+                .with_context(|| format!("cannot write {}", plan.lock_file.display()))?;
+        }
+        applied.with_context(|| format!("{}: {}", chosen.name, action.kind()))?;
         record_action.applied = true;
     } else {
         record_action.reason = Some(

@@ -195,6 +195,38 @@ fn a_held_lock_stops_the_run_before_any_packet() {
 }
 
 #[test]
+fn a_slew_killed_half_way_is_undone_by_the_next_run() {
+    let (near, _) = server(0.1);
+    let path = temp("journal.lock");
+    // What a run killed during its slew leaves behind.
+    std::fs::write(&path, "4242\nslewing base_ppm=12.5\n").unwrap();
+    let r = run_args(&[&near.to_string()], "journal.lock");
+    assert_eq!(r.code, ExitCode::SUCCESS);
+    assert_eq!(r.calls.len(), 2, "{:?}", r.calls);
+    assert_eq!(r.calls[0], "set_frequency +12.500");
+    assert!(r.calls[1].starts_with("slew +0.1"), "{:?}", r.calls);
+    // A finished slew leaves only the PID.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(lock::unfinished_slew(&text), None, "{text}");
+    assert_eq!(text.lines().count(), 1);
+    // A slew whose restore failed leaves its journal line for the next run.
+    let failing = Recorder {
+        fail: Some(std::io::ErrorKind::PermissionDenied),
+        ..Recorder::default()
+    };
+    let lock_s = path.to_string_lossy().into_owned();
+    let cli =
+        Cli::try_parse_from(["ntpdate", "-u", "--lock-file", &lock_s, &near.to_string()]).unwrap();
+    assert!(run_with(&cli, &mut Vec::new(), &failing).is_err());
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        lock::unfinished_slew(&text).map(|s| s.1),
+        Some(7.25),
+        "{text}"
+    );
+}
+
+#[test]
 fn json_describes_servers_samples_selection_and_action() {
     let (a, _) = server(0.1);
     let (b, _) = server(0.1);
