@@ -15,6 +15,7 @@
 //! - [`private`]: mode 7 private messages (ntpdc): header, request codes, typed items in both
 //!   item sizes, response reassembly and the exchange;
 //! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
+//! - [`trace`]: ntptrace's walk up a synchronization path (requests, hops, stop rules);
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`zone`]: local time zone offsets from TZif data, for dates in local time.
@@ -32,6 +33,7 @@ pub mod private;
 pub mod record;
 pub mod sync;
 pub mod time;
+pub mod trace;
 pub mod transport;
 pub(crate) mod wire;
 pub mod zone;

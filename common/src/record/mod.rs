@@ -51,11 +51,13 @@ pub trait Tabular {
 mod date;
 pub mod private;
 mod system;
+mod trace;
 
 pub use date::{
     DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
 };
 pub use system::{LeapField, SystemVariables};
+pub use trace::{NextFrom, ReadBy, StopReason, TraceHop, TraceReport, TraceStop};
 
 mod control;
 
