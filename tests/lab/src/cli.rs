@@ -416,7 +416,7 @@ fn print_status(state: &State) {
             },
         );
         let sync = if d.is_some() {
-            lifecycle::sys_stratum(&state.ref_root, &h.v4.to_string()).map_or_else(
+            lifecycle::host_sys_stratum(&state.ref_root, h).map_or_else(
                 || "no answer".to_owned(),
                 |(st, refid)| format!("stratum {st} via {refid}"),
             )

@@ -190,6 +190,40 @@ impl Lab {
         topology::clock_shift_ms(&host.name).map(|ms| f64::from(ms) / 1e3)
     }
 
+    /// Stratum and refid of a host's daemon as the reference ntpq reads them (`rv 0`), from the
+    /// client namespace or, for a daemon that restricts the client, from the host's own namespace.
+    /// `None` when the daemon does not answer.
+    pub fn sys_stratum(&self, host: &Host) -> Option<(u8, String)> {
+        lifecycle::host_sys_stratum(&self.state.ref_root, host)
+    }
+
+    /// Whether the loop daemons `a` and `b` (`loopa`, `loopb`) each report the other as their
+    /// system peer: each one's refid is the other's first fleet address, the address it uses it at.
+    pub fn in_loop(&self, a: &Host, b: &Host) -> bool {
+        let names = |x: &Host, y: &Host| {
+            self.sys_stratum(x)
+                .zip(y.fleet_v4.first())
+                .is_some_and(|((_, refid), fleet)| refid == fleet.to_string())
+        };
+        names(a, b) && names(b, a)
+    }
+
+    /// Waits until [`Lab::in_loop`] holds, polling every second, for at most `timeout`; returns
+    /// whether it did. The loop daemons' strata climb until the loop breaks and forms again, so it
+    /// holds most of the time but not always (see `Upstream::Loop`).
+    pub fn wait_for_loop(&self, a: &Host, b: &Host, timeout: Duration) -> bool {
+        let start = std::time::Instant::now();
+        loop {
+            if self.in_loop(a, b) {
+                return true;
+            }
+            if start.elapsed() > timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
+
     /// `ntp1`: reference ntpd, stratum 1 from its local clock, mode 7 enabled.
     pub fn ntp1(&self) -> &Host {
         self.host("ntp1")
