@@ -33,12 +33,17 @@ const EXIT_UNREACHABLE: u8 = 3;
 /// goes to stderr as one line.
 ///
 /// # Errors
-/// The start host does not resolve, no UDP socket can be opened, or writing to `out` fails.
+/// No UDP socket can be opened, or writing to `out` fails.
 pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let start = cli.start();
-    let address = resolve(start, 123, Family::Any)
-        .with_context(|| start.to_owned())?
-        .ip();
+    let address = match resolve(start, 123, Family::Any) {
+        Ok(address) => address.ip(),
+        Err(err) => {
+            // Whatever the resolver's error kind, a host that cannot be found is unreachable.
+            eprintln!("ntptrace: {start}: {err}");
+            return Ok(ExitCode::from(EXIT_UNREACHABLE));
+        }
+    };
     let transport = Transport::new(cli.timeout).context("cannot open a UDP socket")?;
     let mut reader = read::HopReader::new(transport);
     let mut walk = TraceWalk::new(cli.max_hosts);
