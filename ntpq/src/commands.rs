@@ -278,16 +278,7 @@ impl Handler for Ntpq {
         let name = inv.command.name;
         let context = || {
             let mut words = vec![name.to_owned()];
-            words.extend(inv.args.iter().map(|a| match a {
-                ntpkit_shell::Arg::Str(s) => s.clone(),
-                ntpkit_shell::Arg::Uint(u) => u.to_string(),
-                ntpkit_shell::Arg::AssocIndex(i) => format!("&{i}"),
-                ntpkit_shell::Arg::Int(i) => i.to_string(),
-                ntpkit_shell::Arg::Version(v) => match v {
-                    ntpkit_shell::IpVersion::V4 => "-4".to_owned(),
-                    ntpkit_shell::IpVersion::V6 => "-6".to_owned(),
-                },
-            }));
+            words.extend(inv.words());
             words.join(" ")
         };
         if let Some(flow) = cmd::builtins::run(&mut self.session, inv, out)? {
