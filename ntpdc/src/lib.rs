@@ -38,7 +38,6 @@ struct Runner {
     json: bool,
     status: RunStatus,
     hosts: Vec<(IpAddr, String)>,
-    zone: Option<Vec<u8>>,
 }
 
 /// What [`Runner::execute`] tells its caller.
@@ -110,11 +109,7 @@ impl Runner {
         let view = View {
             hostnames: self.session.settings.hostnames,
             now,
-            utc_offset: self
-                .zone
-                .as_deref()
-                .and_then(|z| ntpkit::zone::utc_offset_at(z, now).ok())
-                .unwrap_or(0),
+            utc_offset: ntpkit::local_time::utc_offset_at(now),
             hosts: &self.hosts,
         };
         let mut ctx = Ctx {
@@ -229,24 +224,6 @@ fn etc_hosts() -> Vec<(IpAddr, String)> {
     hosts
 }
 
-/// The local zone's TZif data: the file `$TZ` names, else `/etc/localtime`; `None` (UTC)
-/// when neither can be read.
-fn local_zone() -> Option<Vec<u8>> {
-    match std::env::var("TZ") {
-        Ok(tz) if tz.is_empty() || tz == "UTC" || tz == "UTC0" || tz == ":UTC" => None,
-        Ok(tz) => {
-            let name = tz.trim_start_matches(':');
-            let path = if name.starts_with('/') {
-                name.to_owned()
-            } else {
-                format!("/usr/share/zoneinfo/{name}")
-            };
-            std::fs::read(path).ok()
-        }
-        Err(_) => std::fs::read("/etc/localtime").ok(),
-    }
-}
-
 /// Runs `ntpdc` with parsed arguments, writing results to `out`.
 ///
 /// # Errors
@@ -282,7 +259,6 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         json: cli.json,
         status: RunStatus::default(),
         hosts: etc_hosts(),
-        zone: local_zone(),
     };
     let hosts: Vec<String> = if cli.hosts.is_empty() {
         vec!["localhost".to_owned()]
