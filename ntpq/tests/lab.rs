@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use ntpkit_lab::{Host, Lab, Normalizer, RefTool, RunOutput};
+use ntpkit_lab::{Host, Lab, Normalizer, RefTool, RunOutput, strip_escapes};
 use serde_json::Value;
 
 const NTPQ: &str = env!("CARGO_BIN_EXE_ntpq");
@@ -665,26 +665,6 @@ fn interactive_shell_through_a_pty() {
         "{screen}"
     );
     assert!(screen.contains("***Command `p' ambiguous"), "{screen}");
-}
-
-fn strip_escapes(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for d in chars.by_ref() {
-                    if d.is_ascii_alphabetic() || d == '~' {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]

@@ -28,6 +28,7 @@ mod relay;
 mod session;
 mod state;
 mod surface;
+mod terminal;
 mod topology;
 
 use std::ffi::OsStr;
@@ -46,6 +47,7 @@ pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
+pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
