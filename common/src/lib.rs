@@ -15,6 +15,7 @@
 //!   variable lists, fragment reassembly and the request/response exchange;
 //! - [`private`]: mode 7 private messages (ntpdc): header, request codes, typed items in both
 //!   item sizes, response reassembly and the exchange;
+//! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
@@ -32,6 +33,7 @@ pub mod local_time;
 pub mod packet;
 pub mod private;
 pub mod record;
+pub mod sync;
 pub mod time;
 pub mod transport;
 pub(crate) mod wire;

@@ -48,9 +48,13 @@ pub trait Tabular {
     fn cells(&self) -> Vec<String>;
 }
 
+mod date;
 pub mod private;
 mod system;
 
+pub use date::{
+    DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
+};
 pub use system::{LeapField, SystemVariables};
 
 mod control;

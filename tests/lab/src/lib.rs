@@ -25,6 +25,7 @@ mod paths;
 mod probe;
 mod process;
 mod relay;
+mod responder;
 mod session;
 mod state;
 mod surface;
@@ -45,6 +46,7 @@ pub use paths::Paths;
 pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
+pub use responder::{Responder, Step, parse_script};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use terminal::strip_escapes;
@@ -163,7 +165,31 @@ impl Lab {
             .hosts
             .iter()
             .find(|h| h.name == name)
-            .unwrap_or_else(|| panic!("the lab has no host '{name}'"))
+            .unwrap_or_else(|| {
+                if topology::spec(name).is_some() {
+                    panic!(
+                        "the running lab has no host '{name}': it was started by code that predates it; \
+                         run 'ntpkit-lab down' once no tests use the lab"
+                    )
+                }
+                panic!("the lab has no host '{name}'")
+            })
+    }
+
+    /// `ahead`: reference ntpd, stratum 1 from its local clock on a clock 2.5 s ahead (libfaketime).
+    pub fn ahead(&self) -> &Host {
+        self.host("ahead")
+    }
+
+    /// `behind`: reference ntpd, stratum 1 from its local clock on a clock 0.3 s behind (libfaketime).
+    pub fn behind(&self) -> &Host {
+        self.host("behind")
+    }
+
+    /// How far a host's clock is shifted (libfaketime), in seconds; `None` for hosts on the machine's
+    /// clock.
+    pub fn clock_shift(&self, host: &Host) -> Option<f64> {
+        topology::clock_shift_ms(&host.name).map(|ms| f64::from(ms) / 1e3)
     }
 
     /// `ntp1`: reference ntpd, stratum 1 from its local clock, mode 7 enabled.
@@ -259,6 +285,28 @@ impl Lab {
             "ntpkit-lab probe failed:\n{out}"
         );
         probe::parse_replies(&out.stdout)
+    }
+
+    /// Starts a scripted, misbehaving NTP server (see [`Step`]) on its own address pair (port 123) in
+    /// the relay namespace. Replies to requests authenticated with key 1 are signed with it (MD5),
+    /// unless the step says otherwise. It stops when dropped, after [`RELAY_LIFETIME`], or when this
+    /// process exits.
+    ///
+    /// # Panics
+    /// If the script does not parse or the responder cannot start.
+    #[track_caller]
+    pub fn ntp_responder(&self, script: &str) -> Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        let key = self.key(ADMIN_KEY);
+        Responder::start(
+            bin,
+            self.host("relay"),
+            script,
+            Some(&(key.id, key.bytes())),
+            RELAY_LIFETIME,
+            &self.state.run_dir,
+        )
+        .unwrap_or_else(|e| panic!("ntpkit-lab: ntp responder '{script}': {e:#}"))
     }
 
     /// Starts an impairing relay towards `server` (port 123) in the relay namespace; clients send to
