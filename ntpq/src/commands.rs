@@ -5,22 +5,11 @@ use std::io::Write;
 use anyhow::Context;
 use ntpkit::control::{ControlError, ErrorCode};
 use ntpkit::transport::TransportError;
+use ntpkit_shell::build::{opt, req, spec};
 use ntpkit_shell::{ArgKind::*, ArgSpec, CommandSpec, CommandTable, Flow, Handler, Invocation};
 
 use crate::cmd;
 use crate::session::{NoKey, Session};
-
-const fn opt(name: &'static str, kind: ntpkit_shell::ArgKind) -> ArgSpec {
-    ArgSpec::optional(name, kind)
-}
-
-const fn req(name: &'static str, kind: ntpkit_shell::ArgKind) -> ArgSpec {
-    ArgSpec::required(name, kind)
-}
-
-const fn spec(name: &'static str, args: &'static [ArgSpec], help: &'static str) -> CommandSpec {
-    CommandSpec { name, args, help }
-}
 
 const NONE: &[ArgSpec] = &[];
 const ASSOC: &[ArgSpec] = &[opt("assocID", Uint)];

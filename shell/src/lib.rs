@@ -28,4 +28,6 @@ mod table;
 pub use input::{CommandCompleter, Input, read_secret, stdin_is_interactive};
 pub use line::{Arg, Invocation, IpVersion, LineError, MAX_ARGS, MAX_LINE, parse_line, tokenize};
 pub use run::{Flow, Handler, Shell, USAGE_STATUS, line_error};
-pub use table::{ArgKind, ArgSpec, CommandSpec, CommandTable, Dialect, HELP_COMMANDS, Lookup};
+pub use table::{
+    ArgKind, ArgSpec, CommandSpec, CommandTable, Dialect, HELP_COMMANDS, Lookup, build,
+};

@@ -132,6 +132,33 @@ impl CommandSpec {
     }
 }
 
+/// Short constructors for the static command tables the tools write.
+pub mod build {
+    use super::{ArgKind, ArgSpec, CommandSpec};
+
+    /// An optional argument: [`ArgSpec::optional`].
+    #[must_use]
+    pub const fn opt(name: &'static str, kind: ArgKind) -> ArgSpec {
+        ArgSpec::optional(name, kind)
+    }
+
+    /// A required argument: [`ArgSpec::required`].
+    #[must_use]
+    pub const fn req(name: &'static str, kind: ArgKind) -> ArgSpec {
+        ArgSpec::required(name, kind)
+    }
+
+    /// A command.
+    #[must_use]
+    pub const fn spec(
+        name: &'static str,
+        args: &'static [ArgSpec],
+        help: &'static str,
+    ) -> CommandSpec {
+        CommandSpec { name, args, help }
+    }
+}
+
 /// The result of looking a word up in a [`CommandTable`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {

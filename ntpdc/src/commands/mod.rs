@@ -8,7 +8,8 @@ mod config;
 mod query;
 
 use ntpkit_shell::ArgKind::{Address, IpVersion, Rest, Str};
-use ntpkit_shell::{ArgKind, ArgSpec, CommandSpec, CommandTable, Dialect};
+use ntpkit_shell::build::{opt, req, spec};
+use ntpkit_shell::{ArgSpec, CommandSpec, CommandTable, Dialect};
 use serde_json::Value;
 
 use crate::error::CmdError;
@@ -65,18 +66,6 @@ pub struct Command {
     pub run: Handler,
     /// Whether it talks to the server (needs an open host).
     pub remote: bool,
-}
-
-const fn opt(name: &'static str, kind: ArgKind) -> ArgSpec {
-    ArgSpec::optional(name, kind)
-}
-
-const fn req(name: &'static str, kind: ArgKind) -> ArgSpec {
-    ArgSpec::required(name, kind)
-}
-
-const fn spec(name: &'static str, args: &'static [ArgSpec], help: &'static str) -> CommandSpec {
-    CommandSpec { name, args, help }
 }
 
 const NONE: &[ArgSpec] = &[];
