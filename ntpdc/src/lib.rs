@@ -253,8 +253,8 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     }
     // On a terminal (or with -i): the shell's line editor, prompt `ntpdc> `, history and
     // command completion; from a pipe, plain lines.
-    let table = commands::table();
-    let mut input = Input::stdin(&table, cli.interactive || stdin_is_interactive())?;
+    let interactive = cli.interactive || stdin_is_interactive();
+    let mut input = Input::stdin(shell.handler().table(), interactive)?;
     shell.run_input(&mut input, out, &mut err)?;
     Ok(ExitCode::from(shell.status()))
 }
