@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::control::{ClockStatus, PeerStatus, SystemStatus};
+use crate::control::{ClockStatus, MruEntry, PeerStatus, SystemStatus};
 use crate::packet::RefIdSummary;
+use crate::time::NtpTimestamp;
 
 use super::LeapField;
 
@@ -261,6 +262,51 @@ pub struct MruRecord {
     pub first: String,
     /// Last packet, NTP timestamp in hex.
     pub last: String,
+}
+
+/// `RES_LIMITED`: the client was rate limited (protocol notes §5.5).
+pub const RES_LIMITED: u32 = 0x0020;
+/// `RES_KOD`: the client was sent a kiss-o'-death (protocol notes §5.5).
+pub const RES_KOD: u32 = 0x0400;
+
+impl MruRecord {
+    /// The row of `mrulist` for `entry`, with intervals taken against the server's `now`
+    /// and rounded as ntpq 4.2.8 rounds them.
+    #[must_use]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "intervals in seconds; ntpq rounds them to int the same way"
+    )]
+    pub fn from_entry(host: &str, entry: &MruEntry, now: NtpTimestamp) -> Self {
+        let between = |later: NtpTimestamp, earlier: NtpTimestamp| {
+            NtpTimestamp::from_bits(later.to_bits().wrapping_sub(earlier.to_bits()))
+                .as_offset_seconds()
+        };
+        let lstint = (between(now, entry.last) + 0.5) as i64;
+        let avgint = (between(entry.last, entry.first) / entry.count.max(1) as f64 + 0.5) as i64;
+        let flag = if entry.restrict & RES_KOD != 0 {
+            "K"
+        } else if entry.restrict & RES_LIMITED != 0 {
+            "L"
+        } else {
+            "."
+        };
+        Self {
+            host: host.to_owned(),
+            address: entry.addr.ip().to_string(),
+            port: entry.addr.port(),
+            lstint_s: lstint,
+            avgint_s: avgint,
+            restrict: entry.restrict,
+            rate_flag: flag.to_owned(),
+            mode: entry.mode,
+            version: entry.version,
+            count: entry.count,
+            first: format!("0x{}", entry.first),
+            last: format!("0x{}", entry.last),
+        }
+    }
 }
 
 /// One local address of `ifstats`.

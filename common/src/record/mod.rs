@@ -58,9 +58,12 @@ pub use date::{
 pub use system::{LeapField, SystemVariables};
 
 mod control;
+mod peer;
+
+pub use peer::{FILTER_STAGES, FilterRegisters, PeerVariables};
 
 pub use control::{
     AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
-    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
-    VariablesRecord,
+    PeerRecord, PeerStatusField, RES_KOD, RES_LIMITED, RestrictRecord, StatusField,
+    SystemStatusField, VarValue, VariablesRecord,
 };
