@@ -64,6 +64,6 @@ pub use peer::{FILTER_STAGES, FilterRegisters, PeerVariables};
 
 pub use control::{
     AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
-    PeerRecord, PeerStatusField, RES_KOD, RES_LIMITED, RestrictRecord, StatusField,
-    SystemStatusField, VarValue, VariablesRecord,
+    PeerRecord, PeerStatusField, RateBits, RestrictRecord, StatusField, SystemStatusField,
+    VarValue, VariablesRecord,
 };

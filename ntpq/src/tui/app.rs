@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ntpkit::control::{AssocId, MruEntry, SystemStatus, VarList};
-use ntpkit::record::{PeerVariables, SystemVariables};
+use ntpkit::record::{PeerVariables, RateBits, SystemVariables};
 use ntpkit::time::{NtpTimestamp, UNIX_EPOCH_NTP};
 
 use super::event::{MruList, PeerAnswer, Snapshot};
@@ -439,6 +439,12 @@ impl Server {
         rows
     }
 
+    /// Where this server's daemon keeps the rate-limit bits of MRU entries (by its
+    /// `version`).
+    pub fn rate_bits(&self) -> RateBits {
+        RateBits::for_version(self.system.as_ref().and_then(|s| s.vars.text("version")))
+    }
+
     /// The selected row, if any.
     pub fn selected_row(&self) -> Option<&PeerRow> {
         let assoc = self.selected?;
@@ -507,7 +513,9 @@ impl App {
     /// The MRU entries of the server shown, in the MRU table's order, with the server's
     /// `now`.
     pub fn sorted_mru(&self) -> Option<(Vec<&MruEntry>, NtpTimestamp)> {
-        let list = self.server()?.mru.list()?;
+        let server = self.server()?;
+        let bits = server.rate_bits();
+        let list = server.mru.list()?;
         let mut rows: Vec<&MruEntry> = list.entries.iter().collect();
         let avg = |e: &MruEntry| {
             seconds_between(e.last, e.first)
@@ -520,7 +528,7 @@ impl App {
                 // Larger lstint = older last packet.
                 MruColumn::LstInt => b.last.to_bits().cmp(&a.last.to_bits()),
                 MruColumn::Address => addr_order(a, b),
-                MruColumn::Flag => flag_rank(a.restrict).cmp(&flag_rank(b.restrict)),
+                MruColumn::Flag => flag_rank(a.restrict, bits).cmp(&flag_rank(b.restrict, bits)),
             };
             let order = order.then_with(|| addr_order(a, b));
             if self.mru_sort.descending {
@@ -534,13 +542,11 @@ impl App {
 }
 
 /// 2 for a KoD client, 1 for a rate-limited one, 0 otherwise.
-pub fn flag_rank(restrict: u32) -> u8 {
-    if restrict & ntpkit::record::RES_KOD != 0 {
-        2
-    } else if restrict & ntpkit::record::RES_LIMITED != 0 {
-        1
-    } else {
-        0
+pub fn flag_rank(restrict: u32, bits: RateBits) -> u8 {
+    match bits.flag(restrict) {
+        "K" => 2,
+        "L" => 1,
+        _ => 0,
     }
 }
 

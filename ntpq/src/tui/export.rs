@@ -96,7 +96,7 @@ fn mru(app: &App, server: &Server) -> Option<Value> {
     let (rows, now) = app.sorted_mru()?;
     let entries: Vec<MruRecord> = rows
         .into_iter()
-        .map(|e| MruRecord::from_entry(&server.name, e, now))
+        .map(|e| MruRecord::from_entry(&server.name, e, now, server.rate_bits()))
         .collect();
     Some(json!({
         "now": format!("0x{now}"),

@@ -13,6 +13,7 @@ use crate::tui::app::{App, MruColumn, MruState, Server, flag_rank};
 
 /// Draws the MRU pane into `area`.
 pub fn render(app: &App, server: &Server, frame: &mut Frame, area: Rect) {
+    let bits = server.rate_bits();
     let mut top: Vec<Line> = Vec::new();
     let mut gauge = None;
     match &server.mru {
@@ -53,12 +54,12 @@ pub fn render(app: &App, server: &Server, frame: &mut Frame, area: Rect) {
         let limited = list
             .entries
             .iter()
-            .filter(|e| flag_rank(e.restrict) == 1)
+            .filter(|e| flag_rank(e.restrict, bits) == 1)
             .count();
         let kod = list
             .entries
             .iter()
-            .filter(|e| flag_rank(e.restrict) == 2)
+            .filter(|e| flag_rank(e.restrict, bits) == 2)
             .count();
         let (at, took) = list.fetched;
         top.push(Line::from(format!(
@@ -116,8 +117,8 @@ pub fn render(app: &App, server: &Server, frame: &mut Frame, area: Rect) {
     let body: Vec<Row> = rows
         .iter()
         .map(|e| {
-            let r = MruRecord::from_entry(&server.name, e, now);
-            let style = match flag_rank(e.restrict) {
+            let r = MruRecord::from_entry(&server.name, e, now, bits);
+            let style = match flag_rank(e.restrict, bits) {
                 2 => Style::new().red().bold(),
                 1 => Style::new().yellow().bold(),
                 _ => Style::new(),

@@ -107,7 +107,7 @@ pub fn render(app: &App, server: &Server, frame: &mut Frame, area: Rect) {
                     leap.to_bits()
                 ),
                 Style::new().black().on_yellow().bold(),
-            )))
+            )));
         }
         LeapIndicator::Unsynchronized => top.push(Line::from(Span::styled(
             " ✗ not synchronized (leap alarm) ",
