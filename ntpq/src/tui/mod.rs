@@ -227,3 +227,6 @@ impl Workers {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

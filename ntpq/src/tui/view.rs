@@ -19,7 +19,7 @@ use super::app::{App, Pane, Server, age_s};
 
 /// From this width on the server list is a column on the side.
 pub const SIDEBAR_FROM_WIDTH: u16 = 110;
-const SIDEBAR_WIDTH: u16 = 24;
+const SIDEBAR_WIDTH: u16 = 27;
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame) {

@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{SIDEBAR_FROM_WIDTH, failure_banner, fmt_secs, render_series, render_unreachable};
+use super::{failure_banner, fmt_secs, render_series, render_unreachable};
 use crate::tui::app::{App, Server, ntp_seconds};
 
 /// Draws the system pane into `area`.
@@ -100,9 +100,9 @@ pub fn render(app: &App, server: &Server, frame: &mut Frame, area: Rect) {
                 format!(
                     " ⚠ LEAP SECOND PENDING: {} at the end of the month (leap {:02b}) ",
                     if leap == LeapIndicator::AddSecond {
-                        "a second will be inserted"
+                        "insertion"
                     } else {
-                        "a second will be deleted"
+                        "deletion"
                     },
                     leap.to_bits()
                 ),
@@ -135,15 +135,7 @@ pub fn render(app: &App, server: &Server, frame: &mut Frame, area: Rect) {
             ])
         })
         .collect();
-    if frame.area().width >= SIDEBAR_FROM_WIDTH {
-        let half = lines.len().div_ceil(2);
-        let (left, right) = lines.split_at(half);
-        let [l, r] = Layout::horizontal([Constraint::Fill(1); 2]).areas(body);
-        frame.render_widget(Paragraph::new(left.to_vec()), l);
-        frame.render_widget(Paragraph::new(right.to_vec()), r);
-    } else {
-        frame.render_widget(Paragraph::new(lines), body);
-    }
+    frame.render_widget(Paragraph::new(lines), body);
     let series: [Rect; 3] = Layout::vertical([Constraint::Length(1); 3]).areas(history);
     for (i, ((label, unit), area)) in [("offset", "ms"), ("freq", "ppm"), ("jitter", "ms")]
         .into_iter()
