@@ -133,7 +133,11 @@ pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow
     writeln!(out, "lstint avgint rstr r m v  count rport remote address")?;
     writeln!(out, "{}", "=".repeat(78))?;
     for (entry, r) in entries.iter().zip(&records) {
-        let name = s.display_name(entry.addr.ip());
+        let name = match entry.addr {
+            // As ntpq prints a link-local client: numeric, with its scope.
+            SocketAddr::V6(v6) if v6.scope_id() != 0 => ntpkit::format::vars::scoped_ip(entry.addr),
+            _ => s.display_name(entry.addr.ip()),
+        };
         writeln!(
             out,
             "{:6} {:6} {:4x} {} {} {} {:6} {:5} {name}",
