@@ -167,41 +167,50 @@ impl KeygenPlan {
     }
 }
 
-/// The two comment lines the classic tool starts a file with: its name and creation time.
+/// The name the classic tool gives a keys file: `ntpkey_MD5key_<name>.<ntp_seconds>`, where
+/// `name` is the host (or `-i` group) name and `ntp_seconds` the creation time in NTP seconds.
+///
+/// # Errors
+///
+/// [`KeygenError::BadName`] unless `name` is non-empty and made of ASCII letters, digits, `.`,
+/// `-` and `_` (a host or group name), so the file stays in its directory.
+pub fn classic_file_name(name: &str, ntp_seconds: u32) -> Result<String, KeygenError> {
+    let usable = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
+    if name.is_empty() || name.len() > 200 || !name.chars().all(usable) {
+        let shown: String = name.chars().take(64).collect();
+        return Err(KeygenError::BadName(shown.escape_default().to_string()));
+    }
+    Ok(format!("ntpkey_MD5key_{name}.{ntp_seconds}"))
+}
+
+/// The two comment lines the classic tool starts a file with: the file's name and its
+/// creation time (`ctime` layout).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeygenHeader {
-    file_name: String,
+    title: String,
     created: CivilTime,
 }
 
 impl KeygenHeader {
-    /// The header of the classic file `ntpkey_MD5key_<name>.<ntp_seconds>` created at `created`.
+    /// A header naming the file `title`, created at `created`.
     ///
     /// # Errors
     ///
-    /// [`KeygenError::BadName`] unless `name` is non-empty and made of ASCII letters, digits,
-    /// `.`, `-` and `_` (a host or group name), so the file name stays in its directory.
-    pub fn classic(name: &str, ntp_seconds: u32, created: CivilTime) -> Result<Self, KeygenError> {
-        let usable = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_');
-        if name.is_empty() || name.len() > 200 || !name.chars().all(usable) {
-            let shown: String = name
-                .chars()
-                .take(64)
-                .collect::<String>()
-                .escape_default()
-                .to_string();
-            return Err(KeygenError::BadName(shown));
+    /// [`KeygenError::BadName`] if `title` holds a control character.
+    pub fn new(title: &str, created: CivilTime) -> Result<Self, KeygenError> {
+        if title.chars().any(char::is_control) {
+            return Err(KeygenError::BadName(title.escape_default().to_string()));
         }
         Ok(Self {
-            file_name: format!("ntpkey_MD5key_{name}.{ntp_seconds}"),
+            title: title.to_owned(),
             created,
         })
     }
 
-    /// The file name the header names.
+    /// The file name the header gives.
     #[must_use]
-    pub fn file_name(&self) -> &str {
-        &self.file_name
+    pub fn title(&self) -> &str {
+        &self.title
     }
 }
 
@@ -219,7 +228,7 @@ pub fn generate(
     let mut file = KeysFile::new();
     if let Some(header) = header {
         // Both comments were checked when the header was built: no control characters.
-        let _ = file.push_comment(&format!(" {}", header.file_name));
+        let _ = file.push_comment(&format!(" {}", header.title));
         let _ = file.push_comment(&format!(" {}", header.created.ctime()));
         file.push_blank();
     }
@@ -386,8 +395,9 @@ mod tests {
     #[test]
     fn generated_file_has_the_classic_layout() {
         let created = CivilTime::from_unix(1_491_004_800);
-        let header = KeygenHeader::classic("host", 3_700_000_000, created).unwrap();
-        assert_eq!(header.file_name(), "ntpkey_MD5key_host.3700000000");
+        let name = classic_file_name("host", 3_700_000_000).unwrap();
+        assert_eq!(name, "ntpkey_MD5key_host.3700000000");
+        let header = KeygenHeader::new(&name, created).unwrap();
         let file = generate(&KeygenPlan::classic(), Some(&header), &mut counter()).unwrap();
         let text = file.to_text();
         let lines: Vec<&str> = text.lines().collect();
@@ -470,16 +480,17 @@ mod tests {
 
     #[test]
     fn names_are_checked() {
-        let created = CivilTime::from_unix(0);
-        for bad in ["", "a/b", "..", "a b", "host\n", "é"] {
-            let ok = KeygenHeader::classic(bad, 1, created);
-            if bad == ".." {
-                // Dots alone are a valid name part: the file is `ntpkey_MD5key_...1`.
-                assert!(ok.is_ok());
-            } else {
-                assert!(matches!(ok, Err(KeygenError::BadName(_))), "{bad:?}");
-            }
+        for bad in ["", "a/b", "a b", "host\n", "é"] {
+            assert!(
+                matches!(classic_file_name(bad, 1), Err(KeygenError::BadName(_))),
+                "{bad:?}"
+            );
         }
+        assert_eq!(
+            classic_file_name("ntp-1.example_a", 7).unwrap(),
+            "ntpkey_MD5key_ntp-1.example_a.7"
+        );
+        assert!(KeygenHeader::new("a\tb", CivilTime::from_unix(0)).is_err());
     }
 
     #[test]

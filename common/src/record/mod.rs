@@ -48,6 +48,11 @@ pub trait Tabular {
     fn cells(&self) -> Vec<String>;
 }
 
+mod auth;
 mod system;
 
+pub use auth::{
+    AuthSpeedRecord, AuthTiming, AuthTimingRow, AuthTypeTiming, ChronyRecord, DesConversionRecord,
+    DesKeyRecord, GeneratedKey, KeygenRecord, KeysCheckRecord, key_numbers,
+};
 pub use system::{LeapField, SystemVariables};
