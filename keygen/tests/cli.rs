@@ -115,7 +115,7 @@ fn generates_private_files_and_never_clobbers() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stderr), "Generating new md5 file\nmy.keys\n");
+    assert_eq!(text(&out.stderr), "Generating new keys file\nmy.keys\n");
     let path = dir.0.join("my.keys");
     assert_eq!(mode(&path), 0o600);
     let file = KeysFile::load(&path).unwrap();

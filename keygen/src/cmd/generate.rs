@@ -118,7 +118,7 @@ pub fn run(
             writeln!(notes, "{LINK_NAME}->{classic_name}")?;
         }
         None => {
-            writeln!(notes, "Generating new md5 file")?;
+            writeln!(notes, "Generating new keys file")?;
             writeln!(notes, "{}", shown(&written))?;
         }
     }
