@@ -343,7 +343,13 @@ fn check_flags_every_defect_with_its_line() {
     );
     assert!(out.stderr.is_empty());
     // No key material in the report.
-    for secret in ["goodpassword", "correcthorse", "keyzero", "autokeyrange", "ctrl"] {
+    for secret in [
+        "goodpassword",
+        "correcthorse",
+        "keyzero",
+        "autokeyrange",
+        "ctrl",
+    ] {
         assert!(!report.contains(secret), "{secret} leaked");
     }
 

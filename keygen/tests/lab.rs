@@ -16,7 +16,7 @@ use ntpkit::control::{
 };
 use ntpkit::packet::{ClientRequest, NtpMode, NtpPacket, Trailer};
 use ntpkit::time::{NtpTimestamp, UnixTime};
-use ntpkit_lab::{Daemon, RefTool, ScratchDaemon, Tools};
+use ntpkit_lab::{Daemon, RefTool, ScratchDaemon, ScratchKind, Tools};
 
 const KEYGEN: &str = env!("CARGO_BIN_EXE_ntp-keygen");
 const WAIT: Duration = Duration::from_secs(3);
@@ -460,4 +460,49 @@ fn the_check_fixture_is_rejected_by_the_reference_daemon_too() {
         daemon.log()
     );
     assert!(daemon.log().contains("authreadkeys"), "{}", daemon.log());
+}
+
+#[test]
+fn chrony_reads_the_converted_file_and_signs_with_the_same_keys() {
+    let dir = TempDir::new("chrony");
+    let every = dir.0.join("every.keys");
+    keygen(
+        &dir.0,
+        &[
+            "-t",
+            "md5,sha1,sha256,aes128cmac",
+            "-n",
+            "2",
+            "--first-id",
+            "200",
+            "-o",
+            every.to_str().unwrap(),
+        ],
+    );
+    let converted = keygen(&dir.0, &["--chrony", every.to_str().unwrap()]);
+    assert!(
+        converted.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&converted.stderr)
+    );
+    let chrony_keys = dir.0.join("chrony.keys");
+    fs::write(&chrony_keys, &converted.stdout).unwrap();
+    fs::set_permissions(&chrony_keys, fs::Permissions::from_mode(0o600)).unwrap();
+    // `local` makes the otherwise unsynchronised chronyd answer as a stratum 10 server; -x (always
+    // given) keeps it from the clock.
+    let daemon = ScratchDaemon::builder(ScratchKind::Chrony)
+        .keys_file(&chrony_keys)
+        .conf_lines(["allow 127.0.0.1", "allow ::1", "local stratum 10"])
+        .start(Tools::get());
+    let log = daemon.log();
+    assert!(
+        !log.contains("Could not") && !log.contains("Invalid"),
+        "{log}"
+    );
+    // The same key numbers, read from the ntpd file, sign requests chrony answers with the same MAC.
+    assert_every_key_authenticates(
+        &daemon,
+        &KeysFile::load(&every).unwrap(),
+        "the converted file",
+    );
 }

@@ -15,6 +15,7 @@
 //! out.assert_stdout_contains(&format!("*{}", lab.ntp2().v4));
 //! ```
 
+mod chrony;
 pub mod cli;
 mod daemons;
 mod exec;
@@ -43,7 +44,7 @@ pub use paths::Paths;
 pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
-pub use scratch::{SCRATCH_LAB_INDEXES, ScratchBuilder, ScratchDaemon};
+pub use scratch::{SCRATCH_LAB_INDEXES, ScratchBuilder, ScratchDaemon, ScratchKind};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use topology::{Daemon, Host};

@@ -1,6 +1,6 @@
-//! Scratch daemons: a reference ntpd 4.2.8p15 or NTPsec 1.2.2 started for one test, with the test's own
-//! configuration and keys, in a fresh network namespace of its own, so it can be configured freely without
-//! disturbing the shared lab.
+//! Scratch daemons: a reference ntpd 4.2.8p15, NTPsec 1.2.2 or chrony started for one test, with the test's
+//! own configuration and keys, in a fresh network namespace of its own, so it can be configured freely
+//! without disturbing the shared lab.
 //!
 //! ```no_run
 //! use ntpkit_lab::{Daemon, ScratchDaemon, Tools};
@@ -20,9 +20,9 @@
 //!   reach it and it can reach nothing. [`ScratchBuilder::on_lab`] attaches it instead to the lab bridge on
 //!   a spare address `10.77.0.40`–`49` / `fd77::40`–`49` (claimed machine-wide, see
 //!   [`SCRATCH_LAB_INDEXES`]), so lab hosts can talk to it and it can use lab daemons as servers.
-//! - **Safety.** The configuration always starts with `disable kernel` (a test line saying `enable
-//!   kernel` is refused) and the daemon runs under `setpriv --bounding-set -sys_time`, exactly like the lab
-//!   daemons: it can never touch the machine's clock.
+//! - **Safety.** An ntpd configuration always starts with `disable kernel` (a test line saying `enable
+//!   kernel` is refused), chrony runs with `-x`, and every daemon runs under `setpriv --bounding-set
+//!   -sys_time`, exactly like the lab daemons: it can never touch the machine's clock.
 //! - **Lifetime.** Dropping the handle stops the daemon, deletes the namespace and (unless the thread is
 //!   panicking, so a failed test keeps its logs) the daemon's directory. A watchdog stops it too if the
 //!   test process dies without dropping it, and namespaces of dead test processes are swept when the next
@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
+use crate::chrony;
 use crate::exec::{LabCommand, NtpsecTool, Place, RefTool};
 use crate::paths::{self, Paths, STATE_DIR};
 use crate::probe::{self, Datagram};
@@ -60,6 +61,38 @@ const NETNS_PREFIX: &str = "ntpkit-s";
 /// How long a daemon may take to listen on port 123.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// What a scratch namespace runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScratchKind {
+    /// The reference ntpd 4.2.8p15.
+    Reference,
+    /// NTPsec 1.2.2.
+    Ntpsec,
+    /// chrony (bookworm's `chronyd`, unpacked on first use, run with `-x`: it never sets the clock).
+    /// It serves NTP only to addresses an `allow` line names.
+    Chrony,
+}
+
+impl ScratchKind {
+    /// A short human name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Reference => Daemon::Reference.label(),
+            Self::Ntpsec => Daemon::Ntpsec.label(),
+            Self::Chrony => "chrony",
+        }
+    }
+}
+
+impl From<Daemon> for ScratchKind {
+    fn from(daemon: Daemon) -> Self {
+        match daemon {
+            Daemon::Reference => Self::Reference,
+            Daemon::Ntpsec => Self::Ntpsec,
+        }
+    }
+}
+
 /// Where the scratch daemon is reachable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Network {
@@ -73,7 +106,7 @@ enum Network {
 /// How to start a scratch daemon; see [`ScratchDaemon::builder`].
 #[derive(Clone, Debug)]
 pub struct ScratchBuilder {
-    kind: Daemon,
+    kind: ScratchKind,
     network: Network,
     conf: Vec<String>,
     keys: Option<Keys>,
@@ -140,7 +173,7 @@ impl ScratchBuilder {
 /// A daemon started for one test in its own namespace; stopped and removed when dropped.
 #[derive(Debug)]
 pub struct ScratchDaemon {
-    kind: Daemon,
+    kind: ScratchKind,
     netns: String,
     dir: PathBuf,
     v4: Ipv4Addr,
@@ -153,10 +186,11 @@ pub struct ScratchDaemon {
 }
 
 impl ScratchDaemon {
-    /// A builder for a scratch `kind` daemon (loopback only, no keys, no extra configuration).
-    pub fn builder(kind: Daemon) -> ScratchBuilder {
+    /// A builder for a scratch `kind` daemon (loopback only, no keys, no extra configuration): a
+    /// [`Daemon`] or [`ScratchKind::Chrony`].
+    pub fn builder(kind: impl Into<ScratchKind>) -> ScratchBuilder {
         ScratchBuilder {
-            kind,
+            kind: kind.into(),
             network: Network::Loopback,
             conf: Vec::new(),
             keys: None,
@@ -164,11 +198,11 @@ impl ScratchDaemon {
     }
 
     fn start(builder: &ScratchBuilder, tools: &Tools) -> anyhow::Result<Self> {
-        if let Some(line) = builder
-            .conf
-            .iter()
-            .find(|l| l.split_whitespace().collect::<Vec<_>>() == ["enable", "kernel"])
-        {
+        let refuses = |l: &&String| {
+            builder.kind != ScratchKind::Chrony
+                && l.split_whitespace().collect::<Vec<_>>() == ["enable", "kernel"]
+        };
+        if let Some(line) = builder.conf.iter().find(refuses) {
             bail!("refusing '{line}': scratch daemons never discipline the machine's clock");
         }
         sweep_stale();
@@ -310,49 +344,65 @@ impl ScratchDaemon {
                 Some(path)
             }
         };
-        let conf = render_conf(self.kind, &self.netns, dir, keys.as_deref(), &builder.conf);
+        let conf = match self.kind {
+            ScratchKind::Chrony => {
+                chrony::render_conf(&self.netns, dir, keys.as_deref(), &builder.conf)
+            }
+            ScratchKind::Reference | ScratchKind::Ntpsec => {
+                render_conf(self.kind, &self.netns, dir, keys.as_deref(), &builder.conf)
+            }
+        };
         let path = dir.join("ntp.conf");
         fs::write(&path, conf).with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
     }
 
     fn spawn(&mut self, conf: &Path) -> anyhow::Result<()> {
-        let out_path = self.dir.join("stdout.log");
+        let out_path = match self.kind {
+            // chronyd -d logs to standard error: that file is its log.
+            ScratchKind::Chrony => self.log_path(),
+            ScratchKind::Reference | ScratchKind::Ntpsec => self.dir.join("stdout.log"),
+        };
         let out = fs::File::create(&out_path)
             .with_context(|| format!("cannot create {}", out_path.display()))?;
         let err = out.try_clone().context("cannot duplicate a file handle")?;
-        let ntpd = match self.kind {
-            Daemon::Reference => RefTool::Ntpd.path(&self.ref_root),
-            Daemon::Ntpsec => PathBuf::from("/usr/sbin/ntpd"),
-        };
         let mut cmd = Command::new("ip");
-        cmd.args([
-            "netns",
-            "exec",
-            &self.netns,
+        cmd.args(["netns", "exec", &self.netns]).args([
             "setpriv",
             "--bounding-set",
             "-sys_time",
             "--",
-        ])
-        .arg(&ntpd)
-        .arg("-n")
-        .arg("-c")
-        .arg(conf)
-        .arg("-p")
-        .arg(self.dir.join("ntpd.pid"))
-        .arg("-l")
-        .arg(self.log_path())
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0);
-        if self.kind == Daemon::Reference {
-            cmd.env("LD_LIBRARY_PATH", paths::ref_library_path(&self.ref_root));
-        }
+        ]);
+        let program = match self.kind {
+            ScratchKind::Reference | ScratchKind::Ntpsec => {
+                let ntpd = if self.kind == ScratchKind::Reference {
+                    cmd.env("LD_LIBRARY_PATH", paths::ref_library_path(&self.ref_root));
+                    RefTool::Ntpd.path(&self.ref_root)
+                } else {
+                    PathBuf::from("/usr/sbin/ntpd")
+                };
+                cmd.arg(&ntpd).arg("-n").arg("-c").arg(conf);
+                cmd.arg("-p").arg(self.dir.join("ntpd.pid"));
+                cmd.arg("-l").arg(self.log_path());
+                ntpd
+            }
+            ScratchKind::Chrony => {
+                // -d: foreground, logging to standard error (its log file); -x: never set the clock;
+                // -u root: stay root as the ntpd daemons do, so it reads the files the test wrote.
+                let chronyd = chrony::chronyd()?;
+                cmd.arg(&chronyd)
+                    .args(["-d", "-x", "-u", "root", "-f"])
+                    .arg(conf);
+                chronyd
+            }
+        };
+        cmd.stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0);
         let child = cmd
             .spawn()
-            .with_context(|| format!("cannot start {}", ntpd.display()))?;
+            .with_context(|| format!("cannot start {}", program.display()))?;
         // `ip netns exec` and `setpriv` exec in place: the child's PID is the daemon's.
         self.proc = ProcId::of(child.id());
         self.child = Some(child);
@@ -365,13 +415,16 @@ impl ScratchDaemon {
 
     fn wait_ready(&mut self) -> anyhow::Result<()> {
         let deadline = Instant::now() + READY_TIMEOUT;
-        let want = udp_hex(self.v4);
+        let mut bound = vec![udp_hex(self.v4)];
+        if self.kind == ScratchKind::Chrony {
+            // chronyd binds only the wildcard address.
+            bound.push(udp_hex(Ipv4Addr::UNSPECIFIED));
+        }
         loop {
             if !self.alive() {
                 bail!(
-                    "exited during start-up; see {} and {}:\n{}",
-                    self.log_path().display(),
-                    self.dir.join("stdout.log").display(),
+                    "exited during start-up; see {}:\n{}",
+                    self.dir.display(),
                     process::tail(&self.log_path(), 15)
                 );
             }
@@ -380,16 +433,17 @@ impl ScratchDaemon {
                 &["netns", "exec", &self.netns, "cat", "/proc/net/udp"],
             )
             .unwrap_or_default();
-            if table
-                .lines()
-                .any(|l| l.split_whitespace().nth(1) == Some(want.as_str()))
-            {
+            let listening = table.lines().any(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|local| bound.iter().any(|b| b == local))
+            });
+            if listening {
                 return Ok(());
             }
             if Instant::now() >= deadline {
                 bail!(
-                    "not listening on {}:123 after {} s; see {}",
-                    self.v4,
+                    "not listening on port 123 after {} s (chrony needs an 'allow' line); see {}",
                     READY_TIMEOUT.as_secs(),
                     self.log_path().display()
                 );
@@ -399,7 +453,7 @@ impl ScratchDaemon {
     }
 
     /// Which daemon runs.
-    pub fn kind(&self) -> Daemon {
+    pub fn kind(&self) -> ScratchKind {
         self.kind
     }
 
@@ -428,9 +482,12 @@ impl ScratchDaemon {
         &self.dir
     }
 
-    /// The daemon's own log file.
+    /// The daemon's own log file (`ntpd.log`; `chronyd.log` for chrony).
     pub fn log_path(&self) -> PathBuf {
-        self.dir.join("ntpd.log")
+        match self.kind {
+            ScratchKind::Chrony => self.dir.join("chronyd.log"),
+            ScratchKind::Reference | ScratchKind::Ntpsec => self.dir.join("ntpd.log"),
+        }
     }
 
     /// The daemon's log so far (empty if unreadable).
@@ -518,7 +575,7 @@ impl Drop for ScratchDaemon {
 
 /// The configuration: the safety lines, the daemon's files, the keys, then the test's lines.
 fn render_conf(
-    kind: Daemon,
+    kind: ScratchKind,
     netns: &str,
     dir: &Path,
     keys: Option<&Path>,
@@ -652,7 +709,7 @@ mod tests {
     #[test]
     fn conf_starts_with_the_safety_lines() {
         let conf = render_conf(
-            Daemon::Ntpsec,
+            ScratchKind::Ntpsec,
             "ntpkit-s1.2.0",
             Path::new("/d"),
             Some(Path::new("/k")),
