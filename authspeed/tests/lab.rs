@@ -16,7 +16,9 @@ fn both_daemons_reject_the_authdelay_directive() {
         .find(|l| l.starts_with("authdelay "))
         .expect("an authdelay line");
     for kind in [Daemon::Reference, Daemon::Ntpsec] {
-        let daemon = ScratchDaemon::builder(kind).conf_line(line).start(Tools::get());
+        let daemon = ScratchDaemon::builder(kind)
+            .conf_line(line)
+            .start(Tools::get());
         let log = daemon.log();
         assert!(
             log.contains("syntax error") && log.contains("line 5"),

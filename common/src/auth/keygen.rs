@@ -493,6 +493,34 @@ mod tests {
         assert!(KeygenHeader::new("a\tb", CivilTime::from_unix(0)).is_err());
     }
 
+    proptest::proptest! {
+        /// Whatever octets the random source gives, the file reads back unchanged and is clean.
+        #[test]
+        fn any_random_stream_gives_a_clean_file(
+            seed in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..64),
+            count in 1_u32..4,
+        ) {
+            let plan = KeygenPlan::new(
+                vec![KeyType::Md5, KeyType::Sha1, KeyType::Sha256, KeyType::Aes128Cmac],
+                count,
+                1,
+            )
+            .unwrap();
+            let mut at = 0;
+            let mut source = |buf: &mut [u8]| {
+                for b in buf {
+                    *b = seed[at % seed.len()].wrapping_add((at / seed.len()) as u8);
+                    at += 1;
+                }
+                Ok(())
+            };
+            let file = generate(&plan, None, &mut source).unwrap();
+            let text = file.to_text();
+            proptest::prop_assert_eq!(KeysFile::parse("k", &text).unwrap(), file);
+            proptest::prop_assert!(KeysFile::lint(&text).is_empty());
+        }
+    }
+
     #[test]
     fn config_lines_compress_runs() {
         let ids: Vec<KeyId> = [5, 1, 2, 3, 7, 8, 10, 11, 12, 13]

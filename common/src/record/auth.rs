@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::{Column, Tabular};
-use crate::auth::{KeyId, KeyType, KeysFinding};
+use crate::auth::{KeyType, KeysFinding};
 
 /// One key of a generated file: number, type and size, never the secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -240,12 +240,6 @@ pub struct AuthSpeedRecord {
     pub batch: u64,
     /// One entry per key type, in the order the file first uses them.
     pub types: Vec<AuthTypeTiming>,
-}
-
-/// Key numbers as plain integers, for records.
-#[must_use]
-pub fn key_numbers(ids: &[KeyId]) -> Vec<u32> {
-    ids.iter().map(|id| id.0).collect()
 }
 
 #[cfg(test)]

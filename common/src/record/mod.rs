@@ -53,6 +53,6 @@ mod system;
 
 pub use auth::{
     AuthSpeedRecord, AuthTiming, AuthTimingRow, AuthTypeTiming, ChronyRecord, DesConversionRecord,
-    DesKeyRecord, GeneratedKey, KeygenRecord, KeysCheckRecord, key_numbers,
+    DesKeyRecord, GeneratedKey, KeygenRecord, KeysCheckRecord,
 };
 pub use system::{LeapField, SystemVariables};
