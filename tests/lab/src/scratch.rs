@@ -100,6 +100,10 @@ enum Network {
     Lab {
         client_v4: Ipv4Addr,
         client_v6: Ipv6Addr,
+        /// The lab hosts' namespaces, whose neighbour entries for our address are flushed.
+        peers: Vec<String>,
+        /// Addresses lab hosts already use (a layout may put hosts in the scratch range).
+        taken: Vec<Ipv4Addr>,
     },
 }
 
@@ -154,6 +158,8 @@ impl ScratchBuilder {
         self.network = Network::Lab {
             client_v4: client.v4,
             client_v6: client.v6,
+            peers: lab.hosts().iter().map(|h| h.netns.clone()).collect(),
+            taken: lab.hosts().iter().map(|h| h.v4).collect(),
         };
         self
     }
@@ -239,6 +245,8 @@ impl ScratchDaemon {
         let Network::Lab {
             client_v4,
             client_v6,
+            peers,
+            taken,
         } = network
         else {
             return Ok(());
@@ -246,23 +254,15 @@ impl ScratchDaemon {
         if !process::netns_exists(BRIDGE_NETNS) {
             bail!("the lab bridge namespace {BRIDGE_NETNS} does not exist: is the lab up?");
         }
-        let (index, lease) = claim_lab_index()?;
+        let (index, lease) = claim_lab_index(taken)?;
         self.lease = Some(lease);
         self.v4 = v4(index, 0);
         self.v6 = v6(index, 0);
         let port = format!("v-s{index}");
-        process::run(
-            "ip",
-            &[
-                "netns",
-                "exec",
-                &ns,
-                "sysctl",
-                "-q",
-                "-w",
-                "net.ipv6.conf.default.accept_dad=0",
-            ],
-        )?;
+        // A fixed MAC per address, so the neighbour entries lab hosts keep stay right across daemons;
+        // entries left by anything else that used the address are flushed below (lab hosts would
+        // keep sending to a stale MAC for seconds: a gratuitous ARP does not displace them).
+        let mac = format!("02:6e:6b:73:00:{index:02x}");
         ip(&[
             "-n",
             BRIDGE_NETNS,
@@ -274,6 +274,8 @@ impl ScratchDaemon {
             "peer",
             "name",
             "eth0",
+            "address",
+            &mac,
             "netns",
             &ns,
         ])?;
@@ -287,7 +289,6 @@ impl ScratchDaemon {
             "br0",
             "up",
         ])?;
-        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
         ip(&[
             "-n",
             &ns,
@@ -307,6 +308,25 @@ impl ScratchDaemon {
             "eth0",
             "nodad",
         ])?;
+        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+        for peer in peers {
+            let _ = process::run(
+                "ip",
+                &["-n", peer, "neigh", "flush", "to", &self.v4.to_string()],
+            );
+            let _ = process::run(
+                "ip",
+                &[
+                    "-n",
+                    peer,
+                    "-6",
+                    "neigh",
+                    "flush",
+                    "to",
+                    &self.v6.to_string(),
+                ],
+            );
+        }
         let pool4 = format!("{}/{}", CLIENT_POOL_V4.0, CLIENT_POOL_V4.1);
         let pool6 = format!("{}/{}", CLIENT_POOL_V6.0, CLIENT_POOL_V6.1);
         ip(&[
@@ -676,12 +696,13 @@ fn parse_owner(text: &str) -> Option<ProcId> {
     Some(ProcId { pid, start })
 }
 
-/// Claims a free lab address index machine-wide: a lease file naming this process.
-fn claim_lab_index() -> anyhow::Result<(u8, PathBuf)> {
+/// Claims a free lab address index machine-wide (a lease file naming this process), skipping
+/// addresses lab hosts use.
+fn claim_lab_index(taken: &[Ipv4Addr]) -> anyhow::Result<(u8, PathBuf)> {
     let dir = Path::new(STATE_DIR).join("scratch");
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let me = ProcId::current();
-    for index in SCRATCH_LAB_INDEXES {
+    for index in SCRATCH_LAB_INDEXES.filter(|&i| !taken.contains(&v4(i, 0))) {
         let path = dir.join(index.to_string());
         let created = fs::OpenOptions::new()
             .write(true)
