@@ -85,6 +85,40 @@ pub struct Traffic {
     pub received_at: Option<SystemTime>,
 }
 
+/// What the transport did with one datagram, for debug output (`ntpdate -d` shows every packet and
+/// why a reply was ignored).
+#[derive(Debug, Clone, Copy)]
+pub enum TransportEvent<'a> {
+    /// A datagram was sent (a first request or a retry).
+    Sent {
+        /// Where to.
+        peer: SocketAddr,
+        /// The octets.
+        datagram: &'a [u8],
+        /// When, by the system clock.
+        at: SystemTime,
+    },
+    /// A datagram arrived and was handed to the running exchange it belongs to.
+    Delivered {
+        /// Who sent it.
+        from: SocketAddr,
+        /// The octets.
+        datagram: &'a [u8],
+        /// When it was read, by the system clock.
+        at: SystemTime,
+    },
+    /// A datagram arrived that no running exchange expects (unknown sender, or a demultiplexing
+    /// key such as an NTP origin timestamp that matches nothing we sent): it was dropped.
+    Dropped {
+        /// Who sent it.
+        from: SocketAddr,
+        /// The octets.
+        datagram: &'a [u8],
+        /// Its demultiplexing key, if it has one.
+        key: Option<u64>,
+    },
+}
+
 /// One exchange to run: where to send, the state machine, and its first datagram.
 #[derive(Debug)]
 pub struct Job<E> {
@@ -173,6 +207,16 @@ impl Transport {
     /// their results in the order of `jobs`. Two jobs with the same peer and key never run at
     /// once, since their replies could not be told apart.
     pub fn run_many<E: Exchange>(&self, jobs: Vec<Job<E>>, window: usize) -> Vec<JobResult<E>> {
+        self.run_many_observed(jobs, window, &mut |_| {})
+    }
+
+    /// [`Transport::run_many`], telling `observe` about every datagram sent, delivered or dropped.
+    pub fn run_many_observed<E: Exchange>(
+        &self,
+        jobs: Vec<Job<E>>,
+        window: usize,
+        observe: &mut dyn FnMut(TransportEvent<'_>),
+    ) -> Vec<JobResult<E>> {
         let window = window.max(1);
         let mut results: Vec<Option<JobResult<E>>> = jobs.iter().map(|_| None).collect();
         let mut queue: VecDeque<(usize, Job<E>)> = jobs.into_iter().enumerate().collect();
@@ -180,7 +224,7 @@ impl Transport {
         let mut buf = vec![0_u8; MAX_DATAGRAM];
 
         loop {
-            self.start_jobs(&mut queue, &mut running, &mut results, window);
+            self.start_jobs(&mut queue, &mut running, &mut results, window, observe);
             let Some(next_deadline) = running.values().map(|r| r.deadline).min() else {
                 break;
             };
@@ -196,9 +240,10 @@ impl Transport {
                         &mut running,
                         &mut results,
                         self.timeout,
+                        observe,
                     );
                 }
-                Ok(None) => self.expire(&mut running, &mut results),
+                Ok(None) => self.expire(&mut running, &mut results, observe),
                 Err(err) => {
                     // A receive error (not a timeout) is fatal for everything in flight.
                     for (_, r) in running.drain() {
@@ -219,6 +264,7 @@ impl Transport {
         running: &mut HashMap<(SocketAddr, u64), Running<E>>,
         results: &mut [Option<JobResult<E>>],
         window: usize,
+        observe: &mut dyn FnMut(TransportEvent<'_>),
     ) {
         let mut skipped = VecDeque::new();
         while running.len() < window {
@@ -231,7 +277,7 @@ impl Transport {
                 continue;
             }
             let mut traffic = Traffic::default();
-            match self.send(&job.datagram, job.peer, &mut traffic) {
+            match self.send(&job.datagram, job.peer, &mut traffic, observe) {
                 Ok(()) => {
                     running.insert(
                         slot,
@@ -260,14 +306,26 @@ impl Transport {
         running: &mut HashMap<(SocketAddr, u64), Running<E>>,
         results: &mut [Option<JobResult<E>>],
         timeout: Duration,
+        observe: &mut dyn FnMut(TransportEvent<'_>),
     ) {
-        let Some(key) = E::key_of(datagram) else {
+        let key = E::key_of(datagram);
+        let Some(r) = key.and_then(|key| running.get_mut(&(from, key))) else {
+            observe(TransportEvent::Dropped {
+                from,
+                datagram,
+                key,
+            });
+            return;
+        };
+        let Some(key) = key else {
             return;
         };
         let slot = (from, key);
-        let Some(r) = running.get_mut(&slot) else {
-            return;
-        };
+        observe(TransportEvent::Delivered {
+            from,
+            datagram,
+            at: received_at,
+        });
         r.traffic.datagrams_received += 1;
         r.traffic.bytes_received += datagram.len();
         r.traffic.received_at = Some(received_at);
@@ -299,6 +357,7 @@ impl Transport {
         &self,
         running: &mut HashMap<(SocketAddr, u64), Running<E>>,
         results: &mut [Option<JobResult<E>>],
+        observe: &mut dyn FnMut(TransportEvent<'_>),
     ) {
         let now = Instant::now();
         let expired: Vec<_> = running
@@ -311,7 +370,7 @@ impl Transport {
                 continue;
             };
             match r.exchange.on_timeout() {
-                Ok(datagram) => match self.send(&datagram, r.peer, &mut r.traffic) {
+                Ok(datagram) => match self.send(&datagram, r.peer, &mut r.traffic, observe) {
                     Ok(()) => {
                         r.deadline = Instant::now() + self.timeout;
                         running.insert((r.peer, r.exchange.key()), r);
@@ -323,7 +382,13 @@ impl Transport {
         }
     }
 
-    fn send(&self, datagram: &[u8], peer: SocketAddr, traffic: &mut Traffic) -> io::Result<()> {
+    fn send(
+        &self,
+        datagram: &[u8],
+        peer: SocketAddr,
+        traffic: &mut Traffic,
+        observe: &mut dyn FnMut(TransportEvent<'_>),
+    ) -> io::Result<()> {
         let target = match peer {
             SocketAddr::V4(v4) if self.dual_stack => {
                 SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port())
@@ -331,6 +396,11 @@ impl Transport {
             other => other,
         };
         self.socket.send_to(datagram, target)?;
+        observe(TransportEvent::Sent {
+            peer,
+            datagram,
+            at: SystemTime::now(),
+        });
         traffic.datagrams_sent += 1;
         traffic.bytes_sent += datagram.len();
         Ok(())
@@ -520,6 +590,26 @@ mod tests {
             r,
             Err(TransportError::Exchange(ToyError("timeout")))
         ));
+    }
+
+    #[test]
+    fn observer_sees_sent_delivered_and_dropped() {
+        let peer = server();
+        let t = Transport::new(Duration::from_millis(200)).unwrap();
+        let mut seen = Vec::new();
+        let results = t.run_many_observed(vec![job(peer, 5, 0)], 1, &mut |e| {
+            seen.push(match e {
+                TransportEvent::Sent { datagram, .. } => format!("sent {datagram:?}"),
+                TransportEvent::Delivered { datagram, .. } => format!("got {datagram:?}"),
+                TransportEvent::Dropped { datagram, key, .. } => {
+                    format!("dropped {datagram:?} {key:?}")
+                }
+            });
+        });
+        assert!(results[0].is_ok());
+        // The decoy with key 200 comes first and matches nothing we sent.
+        assert_eq!(seen[..2], ["sent [5, 3]", "dropped [200, 0, 1] Some(200)"]);
+        assert_eq!(seen.iter().filter(|s| s.starts_with("got")).count(), 3);
     }
 
     #[test]

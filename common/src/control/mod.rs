@@ -9,6 +9,7 @@
 //!   `statustoa` does (§4.7); [`AssocStatus`]: the READSTAT list (§4.8); [`FlashBits`];
 //! - [`VarList`] and [`Variable`]: variable-list text (§4.9), with [`split_indexed`] for MRU tags;
 //! - [`ControlExchange`]: the sans-IO exchange the transport drives;
+//! - [`MruCollector`]: the READ_MRU paging client (§5);
 //! - [`ErrorCode`] and [`ControlError`]: what can go wrong (§4.3).
 //!
 //! Nothing here performs I/O: datagrams go in and out as byte slices.
@@ -20,6 +21,7 @@
 mod error;
 mod exchange;
 mod header;
+mod mru;
 mod peer;
 mod reassembly;
 mod request;
@@ -36,6 +38,7 @@ pub use header::{
     AssocId, CONTROL_HEADER_LEN, CONTROL_MAX_DATA, ControlHeader, ControlOpcode, MODE_CONTROL,
     Sequence,
 };
+pub use mru::{MRU_MAX_FRAGS, MruCollector, MruEntry, MruError, MruProgress};
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
 pub use reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};
 pub use request::{ControlRequest, MacAlignment};

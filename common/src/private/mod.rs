@@ -34,8 +34,8 @@ pub use items::{
     IoStatsItem, KernelInfoItem, KernelStatus, KeyIdItem, LoopInfoItem, MemStatsItem, MonitorItem,
     MonitorItem1, MonitorList, OldMonitorItem, OldRestrictFlags, PeerInfoItem, PeerListItem,
     PeerStatsItem, PeerSummaryItem, PrivateItem, ResetFlags, ResetFlagsItem, RestrictFlags,
-    RestrictItem, RestrictMatchFlags, ServerLong, SysFlags, SysInfoFlags, SysInfoItem,
-    SysStatsItem, TimerStatsItem, TrapFlags, TrapItem, TrustKeyList,
+    RestrictFlagsP15, RestrictItem, RestrictMatchFlags, ServerLong, SysFlags, SysInfoFlags,
+    SysInfoItem, SysStatsItem, TimerStatsItem, TrapFlags, TrapItem, TrustKeyList,
 };
 pub use request::{PrivateRequest, RequestSize};
 pub use response::{

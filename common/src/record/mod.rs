@@ -49,10 +49,23 @@ pub trait Tabular {
 }
 
 mod auth;
+mod date;
+pub mod private;
 mod system;
 
 pub use auth::{
     AuthSpeedRecord, AuthTiming, AuthTimingRow, AuthTypeTiming, ChronyRecord, DesConversionRecord,
     DesKeyRecord, GeneratedKey, KeygenRecord, KeysCheckRecord,
 };
+pub use date::{
+    DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
+};
 pub use system::{LeapField, SystemVariables};
+
+mod control;
+
+pub use control::{
+    AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
+    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
+    VariablesRecord,
+};

@@ -20,6 +20,9 @@ ref_pkgs=(ntp ntpdate sntp libopts25 libssl1.1 libevent-pthreads-2.1-7)
 # Bookworm libraries the bullseye binaries link against; installed system-wide (they are ordinary
 # bookworm packages) so the loader finds them.
 sys_libs=(libedit2 libcap2 libevent-core-2.1-7)
+# Daemons on shifted clocks: libfaketime (preloaded into the daemon) and the seccomp bindings of the wrapper
+# that keeps kernel receive timestamps off (scripts/no-packet-stamps.py).
+shift_pkgs=(libfaketime python3-seccomp)
 # What the lab itself runs: ip (iproute2), kill/pgrep/sysctl (procps), setpriv/unshare/flock (util-linux),
 # perl (the reference ntptrace script), dpkg-deb (dpkg).
 sys_tools=(iproute2 procps util-linux perl dpkg)
@@ -53,9 +56,10 @@ system_ok() {
     [ -x /usr/sbin/ntpd ] && /usr/sbin/ntpd --version 2>&1 | grep -q 'ntpsec-1\.2\.2' || return 1
     command -v ntpdig >/dev/null && [ -x /usr/bin/ntpq ] || return 1
     local p
-    for p in "${sys_libs[@]}"; do
+    for p in "${sys_libs[@]}" "${shift_pkgs[@]}"; do
         dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || return 1
     done
+    [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] && [ -x /usr/bin/python3 ]
 }
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "layout=$layout" ] && system_ok && ref_ok; then
@@ -103,7 +107,7 @@ for t in ip:iproute2 kill:procps pgrep:procps sysctl:procps setpriv:util-linux u
     flock:util-linux perl:perl dpkg-deb:dpkg; do
     command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
-for p in "${sys_libs[@]}"; do
+for p in "${sys_libs[@]}" "${shift_pkgs[@]}"; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ! { [ -x /usr/sbin/ntpd ] && /usr/sbin/ntpd --version 2>&1 | grep -q 'ntpsec-1\.2\.2'; }; then

@@ -18,7 +18,7 @@ use crate::process::ProcId;
 use crate::relay::{self, Impairment, Route};
 use crate::state::{Mode, State};
 use crate::{KEYS, Lab, probe};
-use crate::{lifecycle, session};
+use crate::{lifecycle, responder, session};
 
 /// The ntpkit test lab: ntpd 4.2.8p15 and NTPsec daemons in network namespaces.
 #[derive(Debug, Parser)]
@@ -85,6 +85,21 @@ enum Cmd {
         #[arg(long, default_value_t = 2000)]
         timeout_ms: u64,
     },
+    /// A scripted, misbehaving NTP server (run inside a lab namespace; see `responder` in the docs):
+    /// each request gets the next step of the script (`ok`, `kod:RATE`, `leap3`, `spoof+ok`, …).
+    NtpResponder(ResponderArgs),
+    /// Answer mode 7 requests from a JSON script (see `Mode7Script`), for `monlist` tests.
+    Mode7Responder {
+        /// Address and port to listen on (port 0: any free port).
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The script (JSON).
+        #[arg(long)]
+        script: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 120.0)]
+        lifetime_s: f64,
+    },
     /// Start a lab and supervise it for the test processes holding leases (internal).
     #[command(hide = true)]
     Supervise,
@@ -119,6 +134,28 @@ struct RelayArgs {
     /// PRNG seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Stop after this many seconds.
+    #[arg(long, default_value_t = 300.0)]
+    lifetime_s: f64,
+    /// Stop when this process exits.
+    #[arg(long)]
+    parent: Option<u32>,
+}
+
+#[derive(Debug, clap::Args)]
+struct ResponderArgs {
+    /// Address and port to answer on (repeatable).
+    #[arg(long = "listen", required = true)]
+    listen: Vec<SocketAddr>,
+    /// Comma-separated steps, one per request; the last repeats.
+    #[arg(long)]
+    script: String,
+    /// `ID=SECRET`: MD5 key to sign replies to requests authenticated with that key ID.
+    #[arg(long)]
+    md5_key: Option<String>,
+    /// Address (CIDR) on `eth0` to delete when the responder stops (repeatable).
+    #[arg(long = "own-addr")]
+    own_addrs: Vec<String>,
     /// Stop after this many seconds.
     #[arg(long, default_value_t = 300.0)]
     lifetime_s: f64,
@@ -274,6 +311,53 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("timeout");
                 return Ok(ExitCode::from(1));
             }
+        }
+        Cmd::NtpResponder(a) => {
+            let script = responder::parse_script(&a.script).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = match &a.md5_key {
+                Some(k) => {
+                    let (id, secret) = k.split_once('=').context("--md5-key wants ID=SECRET")?;
+                    let id = id.parse().with_context(|| format!("bad key ID '{id}'"))?;
+                    Some((id, secret.as_bytes().to_vec()))
+                }
+                None => None,
+            };
+            let parent = match a.parent {
+                Some(pid) => Some(
+                    ProcId::of(pid)
+                        .with_context(|| format!("parent process {pid} is not running"))?,
+                ),
+                None => None,
+            };
+            let result = responder::run(
+                &a.listen,
+                &script,
+                key.as_ref(),
+                secs(a.lifetime_s, "lifetime")?,
+                parent,
+                &mut std::io::stdout(),
+            );
+            for cidr in &a.own_addrs {
+                let _ = crate::process::run("ip", &["addr", "del", cidr, "dev", "eth0"]);
+            }
+            let count = result?;
+            eprintln!("ntp-responder: answered {count} requests");
+        }
+        Cmd::Mode7Responder {
+            listen,
+            script,
+            lifetime_s,
+        } => {
+            let text = std::fs::read_to_string(&script)
+                .with_context(|| format!("cannot read {}", script.display()))?;
+            let script: crate::mode7::Mode7Script =
+                serde_json::from_str(&text).context("bad mode 7 script")?;
+            crate::mode7::run(
+                listen,
+                &script,
+                secs(lifetime_s, "lifetime")?,
+                &mut std::io::stdout(),
+            )?;
         }
         Cmd::Supervise => session::supervise(&paths)?,
     }

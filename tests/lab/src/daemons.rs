@@ -104,6 +104,19 @@ impl DaemonRun {
     }
 }
 
+/// libfaketime's preload library (Debian `libfaketime`, installed by the provisioning script).
+pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// The wrapper that keeps a shifted daemon's receive timestamps on its shifted clock.
+const NO_PACKET_STAMPS: &str = include_str!("../scripts/no-packet-stamps.py");
+
+/// libfaketime's `FAKETIME` value for a shift in milliseconds: `+2.500s`, `-0.300s`.
+pub fn faketime_spec(ms: i32) -> String {
+    let sign = if ms < 0 { '-' } else { '+' };
+    let abs = ms.unsigned_abs();
+    format!("{sign}{}.{:03}s", abs / 1000, abs % 1000)
+}
+
 /// The `ntp.conf` of a daemon host.
 pub fn render_conf(spec: &HostSpec, dir: &Path, keys_file: &Path) -> anyhow::Result<String> {
     let Role::Daemon {
@@ -153,7 +166,7 @@ pub fn render_conf(spec: &HostSpec, dir: &Path, keys_file: &Path) -> anyhow::Res
         CLIENT_POOL_V6.0
     );
     match upstream {
-        Upstream::LocalClock => {
+        Upstream::LocalClock | Upstream::ShiftedClock { .. } => {
             // `prefer`, or 4.2.8 waits `orphanwait` (300 s) before using the local clock.
             c.push_str("server 127.127.1.0 minpoll 3 maxpoll 4 prefer\n");
             c.push_str("fudge 127.127.1.0 stratum 0\n");
@@ -176,7 +189,7 @@ pub fn start(
     ref_root: &Path,
     keys_file: &Path,
 ) -> anyhow::Result<(DaemonRun, Child)> {
-    let Role::Daemon { kind, .. } = spec.role else {
+    let Role::Daemon { kind, upstream, .. } = spec.role else {
         bail!("host {} runs no daemon", spec.name);
     };
     let host = spec.host();
@@ -203,20 +216,32 @@ pub fn start(
         "--bounding-set",
         "-sys_time",
         "--",
-    ])
-    .arg(&ntpd)
-    .arg("-n")
-    .arg("-c")
-    .arg(&conf)
-    .arg("-p")
-    .arg(dir.join("ntpd.pid"))
-    .arg("-l")
-    .arg(dir.join("ntpd.log"))
-    .stdin(Stdio::null())
-    .stdout(out)
-    .stderr(err)
-    // Its own process group: a Ctrl-C at the terminal that started the lab does not reach it.
-    .process_group(0);
+    ]);
+    if let Upstream::ShiftedClock { ms } = upstream {
+        // A shifted clock from libfaketime (never the `faketime` wrapper: it forks, and NTPsec's ntpd
+        // under it never returns), with kernel packet timestamps refused so that T2 is shifted too.
+        let wrapper = dir.join("no-packet-stamps.py");
+        fs::write(&wrapper, NO_PACKET_STAMPS)
+            .with_context(|| format!("cannot write {}", wrapper.display()))?;
+        cmd.arg("/usr/bin/python3")
+            .arg(&wrapper)
+            .env("LD_PRELOAD", LIBFAKETIME)
+            .env("FAKETIME", faketime_spec(ms))
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
+    cmd.arg(&ntpd)
+        .arg("-n")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-p")
+        .arg(dir.join("ntpd.pid"))
+        .arg("-l")
+        .arg(dir.join("ntpd.log"))
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        // Its own process group: a Ctrl-C at the terminal that started the lab does not reach it.
+        .process_group(0);
     if kind == Daemon::Reference {
         cmd.env("LD_LIBRARY_PATH", paths::ref_library_path(ref_root));
     }
@@ -248,6 +273,15 @@ mod tests {
         assert_eq!(KEYS[2].bytes().len(), 32);
         assert_eq!(KEYS[3].bytes().len(), 16);
         assert_eq!(KEYS[3].keytype(), "aes128cmac");
+    }
+
+    #[test]
+    fn faketime_specs() {
+        assert_eq!(faketime_spec(2500), "+2.500s");
+        assert_eq!(faketime_spec(-300), "-0.300s");
+        assert_eq!(faketime_spec(0), "+0.000s");
+        assert_eq!(topology::clock_shift_ms("ahead"), Some(2500));
+        assert_eq!(topology::clock_shift_ms("ntp1"), None);
     }
 
     #[test]

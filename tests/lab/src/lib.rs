@@ -20,15 +20,18 @@ pub mod cli;
 mod daemons;
 mod exec;
 mod lifecycle;
+mod mode7;
 mod normalize;
 mod paths;
 mod probe;
 mod process;
 mod relay;
+mod responder;
 mod scratch;
 mod session;
 mod state;
 mod surface;
+mod terminal;
 mod topology;
 
 use std::ffi::OsStr;
@@ -39,14 +42,17 @@ use std::time::Duration;
 
 pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
 pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
+pub use mode7::{Mode7Answer, Mode7Responder, Mode7Script, MonitorEntry};
 pub use normalize::{DEFAULT_VOLATILE, MASK, Normalizer, normalize};
 pub use paths::Paths;
 pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
+pub use responder::{Responder, Step, parse_script};
 pub use scratch::{SCRATCH_LAB_INDEXES, ScratchBuilder, ScratchDaemon, ScratchKind};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
+pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
@@ -162,7 +168,31 @@ impl Lab {
             .hosts
             .iter()
             .find(|h| h.name == name)
-            .unwrap_or_else(|| panic!("the lab has no host '{name}'"))
+            .unwrap_or_else(|| {
+                if topology::spec(name).is_some() {
+                    panic!(
+                        "the running lab has no host '{name}': it was started by code that predates it; \
+                         run 'ntpkit-lab down' once no tests use the lab"
+                    )
+                }
+                panic!("the lab has no host '{name}'")
+            })
+    }
+
+    /// `ahead`: reference ntpd, stratum 1 from its local clock on a clock 2.5 s ahead (libfaketime).
+    pub fn ahead(&self) -> &Host {
+        self.host("ahead")
+    }
+
+    /// `behind`: reference ntpd, stratum 1 from its local clock on a clock 0.3 s behind (libfaketime).
+    pub fn behind(&self) -> &Host {
+        self.host("behind")
+    }
+
+    /// How far a host's clock is shifted (libfaketime), in seconds; `None` for hosts on the machine's
+    /// clock.
+    pub fn clock_shift(&self, host: &Host) -> Option<f64> {
+        topology::clock_shift_ms(&host.name).map(|ms| f64::from(ms) / 1e3)
     }
 
     /// `ntp1`: reference ntpd, stratum 1 from its local clock, mode 7 enabled.
@@ -260,6 +290,28 @@ impl Lab {
         probe::parse_replies(&out.stdout)
     }
 
+    /// Starts a scripted, misbehaving NTP server (see [`Step`]) on its own address pair (port 123) in
+    /// the relay namespace. Replies to requests authenticated with key 1 are signed with it (MD5),
+    /// unless the step says otherwise. It stops when dropped, after [`RELAY_LIFETIME`], or when this
+    /// process exits.
+    ///
+    /// # Panics
+    /// If the script does not parse or the responder cannot start.
+    #[track_caller]
+    pub fn ntp_responder(&self, script: &str) -> Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        let key = self.key(ADMIN_KEY);
+        Responder::start(
+            bin,
+            self.host("relay"),
+            script,
+            Some(&(key.id, key.bytes())),
+            RELAY_LIFETIME,
+            &self.state.run_dir,
+        )
+        .unwrap_or_else(|e| panic!("ntpkit-lab: ntp responder '{script}': {e:#}"))
+    }
+
     /// Starts an impairing relay towards `server` (port 123) in the relay namespace; clients send to
     /// [`Relay::v4`]/[`Relay::v6`]. It stops when dropped, after [`RELAY_LIFETIME`], or when this
     /// process exits.
@@ -278,5 +330,23 @@ impl Lab {
             &self.state.run_dir,
         )
         .unwrap_or_else(|e| panic!("ntpkit-lab: relay to {}: {e:#}", server.name))
+    }
+
+    /// Starts a scripted mode 7 responder in the client namespace on a free port of
+    /// 127.0.0.1 (tools reach it as `127.0.0.1:PORT`); it stops when dropped.
+    ///
+    /// # Panics
+    /// If it cannot start.
+    #[track_caller]
+    pub fn mode7_responder(&self, script: &Mode7Script) -> Mode7Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        Mode7Responder::start(
+            bin,
+            &self.client().netns,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            script,
+            &self.state.run_dir,
+        )
+        .unwrap_or_else(|e| panic!("ntpkit-lab: mode 7 responder: {e:#}"))
     }
 }

@@ -355,7 +355,7 @@ fn wait_sync(
                 continue;
             }
             let want_refid = match upstream {
-                Upstream::LocalClock => "LOCL".to_owned(),
+                Upstream::LocalClock | Upstream::ShiftedClock { .. } => "LOCL".to_owned(),
                 Upstream::Server { host, .. } => topology::spec(host)
                     .map(|h| h.host().v4.to_string())
                     .unwrap_or_default(),

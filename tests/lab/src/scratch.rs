@@ -18,7 +18,7 @@
 //!   tests reach it by running commands in its namespace ([`ScratchDaemon::command`],
 //!   [`ScratchDaemon::reference`], [`ScratchDaemon::udp_exchange`]). Nothing else on the machine can
 //!   reach it and it can reach nothing. [`ScratchBuilder::on_lab`] attaches it instead to the lab bridge on
-//!   a spare address `10.77.0.40`–`49` / `fd77::40`–`49` (claimed machine-wide, see
+//!   a spare address `10.77.0.50`–`59` / `fd77::50`–`59` (claimed machine-wide, see
 //!   [`SCRATCH_LAB_INDEXES`]), so lab hosts can talk to it and it can use lab daemons as servers.
 //! - **Safety.** An ntpd configuration always starts with `disable kernel` (a test line saying `enable
 //!   kernel` is refused), chrony runs with `-x`, and every daemon runs under `setpriv --bounding-set
@@ -49,11 +49,11 @@ use crate::exec::{LabCommand, NtpsecTool, Place, RefTool};
 use crate::paths::{self, Paths, STATE_DIR};
 use crate::probe::{self, Datagram};
 use crate::process::{self, ProcId};
-use crate::topology::{BRIDGE_NETNS, CLIENT_POOL_V4, CLIENT_POOL_V6, Daemon, v4, v6};
+use crate::topology::{BRIDGE_NETNS, CLIENT_POOL_V4, CLIENT_POOL_V6, Daemon, HOSTS, v4, v6};
 use crate::{Lab, Tools};
 
 /// Address indexes a scratch daemon on the lab bridge may take: `10.77.0.N`, `fd77::N`.
-pub const SCRATCH_LAB_INDEXES: std::ops::RangeInclusive<u8> = 40..=49;
+pub const SCRATCH_LAB_INDEXES: std::ops::RangeInclusive<u8> = 50..=59;
 
 /// Prefix of scratch namespaces: `ntpkit-s<pid>.<start>.<n>`, so stale ones can be told apart.
 const NETNS_PREFIX: &str = "ntpkit-s";
@@ -702,7 +702,9 @@ fn claim_lab_index(taken: &[Ipv4Addr]) -> anyhow::Result<(u8, PathBuf)> {
     let dir = Path::new(STATE_DIR).join("scratch");
     fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let me = ProcId::current();
-    for index in SCRATCH_LAB_INDEXES.filter(|&i| !taken.contains(&v4(i, 0))) {
+    // Addresses of this layout's hosts and of the running lab's are never claimed.
+    let layout = |i: u8| HOSTS.iter().any(|h| h.index == i);
+    for index in SCRATCH_LAB_INDEXES.filter(|&i| !layout(i) && !taken.contains(&v4(i, 0))) {
         let path = dir.join(index.to_string());
         let created = fs::OpenOptions::new()
             .write(true)
@@ -716,7 +718,7 @@ fn claim_lab_index(taken: &[Ipv4Addr]) -> anyhow::Result<(u8, PathBuf)> {
         }
     }
     bail!(
-        "every scratch lab address 10.77.0.{}-{} is taken (leases in {})",
+        "every free scratch lab address 10.77.0.{}-{} is taken (leases in {})",
         SCRATCH_LAB_INDEXES.start(),
         SCRATCH_LAB_INDEXES.end(),
         dir.display()

@@ -53,6 +53,13 @@ impl Daemon {
 pub enum Upstream {
     /// The undisciplined local clock driver (`127.127.1.0`, fudged to stratum 0): the daemon is stratum 1.
     LocalClock,
+    /// The local clock driver on a clock shifted by libfaketime (`FAKETIME="+2.5s"`): a stratum 1 whose
+    /// time is off by exactly `ms` milliseconds (see [`crate::daemons`] for how its packet timestamps
+    /// are kept consistent).
+    ShiftedClock {
+        /// The shift, in milliseconds; positive means the daemon's clock is ahead.
+        ms: i32,
+    },
     /// Another lab host, optionally over a symmetric-key authenticated association.
     Server {
         /// The upstream host's name.
@@ -143,10 +150,45 @@ pub const HOSTS: &[HostSpec] = &[
         role: Role::Relay,
         fleet: 0,
     },
+    // Appended hosts keep every earlier name and address, so code of the same LAYOUT that does not know
+    // them still works on a lab that has them.
+    HostSpec {
+        name: "ahead",
+        index: 41,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::ShiftedClock { ms: 2500 },
+            stratum: 1,
+        },
+        fleet: 0,
+    },
+    HostSpec {
+        name: "behind",
+        index: 42,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::ShiftedClock { ms: -300 },
+            stratum: 1,
+        },
+        fleet: 0,
+    },
 ];
 
-/// Bumped whenever [`HOSTS`] or the address plan changes; a running lab of another layout is not reused.
+/// Bumped whenever an existing host or the address plan changes; a running lab of another layout is not
+/// reused. Hosts appended at the end of [`HOSTS`] keep the layout: code that needs them checks for them
+/// ([`crate::Lab::host`] names the missing host).
 pub const LAYOUT: u32 = 1;
+
+/// The clock shift of a host started on a shifted clock, in milliseconds.
+pub fn clock_shift_ms(name: &str) -> Option<i32> {
+    match spec(name)?.role {
+        Role::Daemon {
+            upstream: Upstream::ShiftedClock { ms },
+            ..
+        } => Some(ms),
+        Role::Daemon { .. } | Role::Client | Role::Relay => None,
+    }
+}
 
 /// A lab host as the tests see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -191,6 +191,57 @@ flag_set! {
 }
 
 flag_set! {
+    /// Restriction flags `RES_*` as later 4.2.8 releases number them (the lab's 4.2.8p15 and
+    /// p18, which added `noepeer` and renumbered every bit above `nopeer`). The wire field is
+    /// the same 16 bits as [`RestrictFlags`]; which numbering a server uses depends on its
+    /// release (ntpdc simply assumes its own). Words and order as ntpdc's `reslist`, which
+    /// neither prints nor accepts the last three.
+    RestrictFlagsP15(u16) {
+        /// `RES_IGNORE`.
+        IGNORE = 0x0001, "ignore";
+        /// `RES_DONTSERVE`.
+        NOSERVE = 0x0002, "noserve";
+        /// `RES_DONTTRUST`.
+        NOTRUST = 0x0004, "notrust";
+        /// `RES_NOQUERY`.
+        NOQUERY = 0x0080, "noquery";
+        /// `RES_NOMODIFY`.
+        NOMODIFY = 0x0100, "nomodify";
+        /// `RES_NOPEER`.
+        NOPEER = 0x0010, "nopeer";
+        /// `RES_NOTRAP`.
+        NOTRAP = 0x0200, "notrap";
+        /// `RES_LPTRAP`.
+        LPTRAP = 0x0400, "lptrap";
+        /// `RES_LIMITED`.
+        LIMITED = 0x0040, "limited";
+        /// `RES_VERSION`.
+        VERSION = 0x0008, "version";
+        /// `RES_KOD`.
+        KOD = 0x0800, "kod";
+        /// `RES_FLAKE`.
+        FLAKE = 0x2000, "flake";
+        /// `RES_NOEPEER` (not shown by ntpdc).
+        NOEPEER = 0x0020, "noepeer";
+        /// `RES_MSSNTP` (not shown by ntpdc).
+        MSSNTP = 0x1000, "mssntp";
+        /// `RES_NOMRULIST` (not shown by ntpdc).
+        NOMRULIST = 0x4000, "nomrulist";
+    }
+}
+
+impl RestrictFlagsP15 {
+    /// The words ntpdc prints and accepts (all but `noepeer`, `mssntp` and `nomrulist`).
+    #[must_use]
+    pub fn ntpdc_names(self) -> Vec<&'static str> {
+        self.names()
+            .into_iter()
+            .filter(|w| !matches!(*w, "noepeer" | "mssntp" | "nomrulist"))
+            .collect()
+    }
+}
+
+flag_set! {
     /// xntp3's restriction bits, which ntpdc uses to print `reslist` from an
     /// [`crate::private::Implementation::XntpdOld`] server.
     OldRestrictFlags(u16) {
@@ -404,6 +455,7 @@ mod tests {
         check(SysInfoFlags::NAMES, |f| u32::from(f.0));
         check(SysFlags::NAMES, |f| f.0);
         check(RestrictFlags::NAMES, |f| u32::from(f.0));
+        check(RestrictFlagsP15::NAMES, |f| u32::from(f.0));
         check(OldRestrictFlags::NAMES, |f| u32::from(f.0));
         check(RestrictMatchFlags::NAMES, |f| u32::from(f.0));
         check(ResetFlags::NAMES, |f| f.0);

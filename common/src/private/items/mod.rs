@@ -24,7 +24,7 @@ pub use config::{
 };
 pub use flags::{
     ConfPeerFlags, InfoFlags, InterfaceFlags, KernelStatus, OldRestrictFlags, ResetFlags,
-    RestrictFlags, RestrictMatchFlags, SysFlags, SysInfoFlags, TrapFlags,
+    RestrictFlags, RestrictFlagsP15, RestrictMatchFlags, SysFlags, SysInfoFlags, TrapFlags,
 };
 pub use misc::{ClockBugItem, ClockInfoItem, IfStatsItem, TrapItem};
 pub use monitor::{MonitorItem, MonitorItem1, MonitorList, OldMonitorItem};

@@ -132,8 +132,9 @@ impl PrivateItem for ConfRestrictItem {
     }
 }
 
-/// `conf_restrict` as 4.2.8p18 reads it (60; v4 24), with the per-entry peer limit and
-/// server-response fuzz added before the flags.
+/// `conf_restrict` as 4.2.8p15 and p18 read it (60; v4 24), with the per-entry peer limit and
+/// server-response fuzz added before the flags. The lab's 4.2.8p15 refuses the p6 layout with
+/// a format error; see [`ConfRestrictP18Item::swapped`] for how it reads the fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ConfRestrictP18Item {
     /// Address.
@@ -148,6 +149,34 @@ pub struct ConfRestrictP18Item {
     pub flags: RestrictFlags,
     /// Match flags.
     pub mflags: RestrictMatchFlags,
+}
+
+impl ConfRestrictP18Item {
+    /// The item that makes ntpd 4.2.8p15 (and p18) apply `flags` and `mflags`.
+    ///
+    /// **QUIRK** (seen on the lab's 4.2.8p15): ntpd hands `ippeerlimit` to its restriction
+    /// code as the match flags and `mflags` as the peer limit, after checking that `mflags`
+    /// holds nothing but `ntpport`. So the match flags travel in `ippeerlimit`, and `mflags`
+    /// repeats `ntpport` (if set) to pass the check; the peer limit then reads 0 (or 8192
+    /// with `ntpport`), as it does for ntpdc 4.2.8p15 itself, which sends `ippeerlimit` 0.
+    /// (An entry added with `ippeerlimit` -1 gets every match flag, `interface` included,
+    /// and ntpd never deletes interface entries.)
+    #[must_use]
+    pub fn swapped(
+        addr: IpAddr,
+        mask: IpAddr,
+        flags: RestrictFlags,
+        mflags: RestrictMatchFlags,
+    ) -> Self {
+        Self {
+            addr,
+            mask,
+            ippeerlimit: mflags.0.cast_signed(),
+            srvfuzrft: 0,
+            flags,
+            mflags: RestrictMatchFlags(mflags.0 & RestrictMatchFlags::NTPPORT.0),
+        }
+    }
 }
 
 impl PrivateItem for ConfRestrictP18Item {
@@ -323,6 +352,28 @@ mod tests {
                     (44, &MASK6.octets()),
                 ],
             ),
+        );
+    }
+
+    #[test]
+    fn swapped_fields_for_ntpd() {
+        let item = ConfRestrictP18Item::swapped(
+            NET4.into(),
+            MASK4.into(),
+            RestrictFlags(0x0080),
+            RestrictMatchFlags::NTPPORT,
+        );
+        assert_eq!(item.ippeerlimit, 0x2000);
+        assert_eq!(item.mflags, RestrictMatchFlags::NTPPORT);
+        let plain = ConfRestrictP18Item::swapped(
+            NET4.into(),
+            MASK4.into(),
+            RestrictFlags(0x0080),
+            RestrictMatchFlags::NONE,
+        );
+        assert_eq!(
+            (plain.ippeerlimit, plain.mflags),
+            (0, RestrictMatchFlags::NONE)
         );
     }
 }

@@ -1,0 +1,325 @@
+//! The state an ntpq session keeps between commands (host, timeouts, keys, output modes,
+//! the association cache and the variable list) and its one network operation: a mode 6
+//! query.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, anyhow, bail};
+use ntpkit::auth::{Key, KeyId, KeyType, KeysFile};
+use ntpkit::control::{
+    AssocId, AssocStatus, ControlExchange, ControlOpcode, ControlRequest, ControlResponse,
+    MacAlignment, ReassemblyLimits, Sequence, VarList,
+};
+use ntpkit::format::vars::CookOptions;
+use ntpkit::packet::refclock_display;
+use ntpkit::transport::{Family, Job, Transport, TransportError, resolve};
+
+/// The classic primary receive timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a reverse lookup may take before the address is shown instead.
+const NAME_LOOKUP_BOUND: Duration = Duration::from_millis(300);
+
+/// The server currently addressed.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// As given (name or address).
+    pub name: String,
+    /// Where requests go.
+    pub addr: SocketAddr,
+}
+
+/// Authentication settings: `keyid`, `keytype`, `passwd`, or `-k`/`-a`.
+#[derive(Debug, Default)]
+pub struct AuthSettings {
+    /// The key ID (`keyid`); 0/None means none.
+    pub key_id: Option<KeyId>,
+    /// The digest for `passwd` (`keytype`), MD5 by default.
+    pub key_type: Option<KeyType>,
+    /// The key made by `passwd` or found in the keys file.
+    pub key: Option<Key>,
+    /// The keys file given with `-k`.
+    pub keys_file: Option<KeysFile>,
+    /// `authenticate yes`: sign every request.
+    pub always: bool,
+}
+
+impl AuthSettings {
+    /// The digest type in use.
+    pub fn key_type(&self) -> KeyType {
+        self.key_type.unwrap_or(KeyType::Md5)
+    }
+}
+
+/// Everything a session remembers.
+#[derive(Debug)]
+pub struct Session {
+    /// Where requests go, if a host is open.
+    pub target: Option<Target>,
+    /// How many hosts the command line named (ntpq labels output when more than one).
+    pub host_count: usize,
+    /// Widest host name on the command line (the peers `server (local)` column).
+    pub host_width: usize,
+    /// `-4` / `-6`.
+    pub family: Family,
+    /// Receive timeout.
+    pub timeout: Duration,
+    /// `delay`: milliseconds added to authenticated timestamps (kept for compatibility).
+    pub delay_ms: i64,
+    /// Keys and authentication.
+    pub auth: AuthSettings,
+    /// `hostnames`: reverse-resolve addresses.
+    pub hostnames: bool,
+    /// `raw` / `cooked`.
+    pub raw: bool,
+    /// `json`.
+    pub json: bool,
+    /// `-u`: units after values.
+    pub units: bool,
+    /// `-w`.
+    pub wide: bool,
+    /// `--old-rv`.
+    pub old_rv: bool,
+    /// `drefid hash`.
+    pub refid_hash: bool,
+    /// Debug level.
+    pub debug: i32,
+    /// VN of requests (`ntpversion`).
+    pub version: u8,
+    /// The association list from the last READSTAT, sorted by ID.
+    pub assoc_cache: Vec<AssocStatus>,
+    /// The list `addvars` builds and `readlist`/`writelist` send.
+    pub varlist: VarList,
+    transport: Option<Transport>,
+    sequence: u16,
+    names: HashMap<IpAddr, String>,
+}
+
+impl Session {
+    /// A session with the classic defaults and no host open.
+    pub fn new() -> Self {
+        Self {
+            target: None,
+            host_count: 1,
+            host_width: 0,
+            family: Family::Any,
+            timeout: DEFAULT_TIMEOUT,
+            delay_ms: 20,
+            auth: AuthSettings::default(),
+            hostnames: true,
+            raw: false,
+            json: false,
+            units: false,
+            wide: false,
+            old_rv: false,
+            refid_hash: false,
+            debug: 0,
+            version: 2,
+            assoc_cache: Vec::new(),
+            varlist: VarList::new(),
+            transport: None,
+            sequence: seed_sequence(),
+            names: HashMap::new(),
+        }
+    }
+
+    /// Opens `name` as the current host (forgetting the association cache).
+    ///
+    /// # Errors
+    /// The name does not resolve.
+    pub fn open_host(&mut self, name: &str, family: Family) -> anyhow::Result<()> {
+        let addr = resolve(name, 123, family).with_context(|| name.to_owned())?;
+        self.target = Some(Target {
+            name: name.to_owned(),
+            addr,
+        });
+        self.assoc_cache.clear();
+        Ok(())
+    }
+
+    /// The current host's name, for messages.
+    pub fn host_name(&self) -> String {
+        self.target
+            .as_ref()
+            .map_or_else(|| "(no host)".to_owned(), |t| t.name.clone())
+    }
+
+    /// The key to sign with, if one is set up.
+    fn signing_key(&mut self) -> anyhow::Result<&Key> {
+        if self.auth.key.is_none()
+            && let (Some(file), Some(id)) = (&self.auth.keys_file, self.auth.key_id)
+        {
+            let key = file
+                .get(id)
+                .ok_or_else(|| anyhow!("key {id} is not in the keys file"))?;
+            self.auth.key = Some(key.clone());
+        }
+        match &self.auth.key {
+            Some(key) => Ok(key),
+            None => bail!(NoKey),
+        }
+    }
+
+    /// Sends one request and returns the complete response. `auth` signs it (as do all
+    /// requests with `authenticate yes`).
+    ///
+    /// # Errors
+    /// No host, no key for a signed request, a network error, a timeout or a server error.
+    pub fn query(
+        &mut self,
+        opcode: ControlOpcode,
+        assoc: AssocId,
+        data: impl Into<Vec<u8>>,
+        auth: bool,
+    ) -> anyhow::Result<ControlResponse> {
+        let target = self
+            .target
+            .clone()
+            .ok_or_else(|| anyhow!("no current host"))?;
+        let key = if auth || self.auth.always {
+            Some(self.signing_key()?.clone())
+        } else {
+            None
+        };
+        if self.transport.is_none() {
+            self.transport =
+                Some(Transport::new(self.timeout).context("cannot open a UDP socket")?);
+        }
+        self.sequence = self.sequence.wrapping_add(1).max(1);
+        let request = ControlRequest::new(opcode, assoc, data).with_version(self.version);
+        let (exchange, datagram) = ControlExchange::new(
+            request,
+            Sequence(self.sequence),
+            key.as_ref().map(|k| (k, MacAlignment::Eight)),
+            ReassemblyLimits::NTPQ,
+        )?;
+        let sequence = exchange.sequence();
+        let transport = self
+            .transport
+            .as_mut()
+            .ok_or_else(|| anyhow!("no socket"))?;
+        transport.set_timeout(self.timeout);
+        let result = transport.run(Job {
+            peer: target.addr,
+            exchange,
+            datagram,
+        });
+        // A resend after a partial answer used the next sequence number.
+        self.sequence = self.sequence.max(sequence.0).wrapping_add(1);
+        match result {
+            Ok((response, _)) => Ok(response),
+            Err(TransportError::Exchange(err)) => Err(err.into()),
+            Err(TransportError::Io(err)) => Err(anyhow::Error::new(err).context("network error")),
+        }
+    }
+
+    /// READSTAT: refreshes and returns the association cache, sorted by ID.
+    ///
+    /// # Errors
+    /// See [`Session::query`]; a list whose length is not a multiple of 4.
+    pub fn fetch_associations(&mut self) -> anyhow::Result<&[AssocStatus]> {
+        let response = self.query(
+            ControlOpcode::ReadStatus,
+            AssocId::SYSTEM,
+            Vec::new(),
+            false,
+        )?;
+        let mut list = response.assoc_list()?;
+        list.sort_by_key(|a| a.assoc.0);
+        self.assoc_cache = list;
+        Ok(&self.assoc_cache)
+    }
+
+    /// The name to show for an address: numeric with `hostnames no`, the refclock name for
+    /// `127.127.t.u`, else a reverse lookup bounded in time (the address if it fails).
+    pub fn display_name(&mut self, ip: IpAddr) -> String {
+        if !self.hostnames {
+            return ip.to_string();
+        }
+        if ntpkit::packet::is_refclock_addr(ip) {
+            return refclock_display(ip);
+        }
+        if let Some(name) = self.names.get(&ip) {
+            return name.clone();
+        }
+        let name = reverse_lookup(ip).unwrap_or_else(|| ip.to_string());
+        self.names.insert(ip, name.clone());
+        name
+    }
+
+    /// The current time as a Unix time.
+    pub fn now_unix() -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    /// Formats variables with this session's settings: `f` gets the cooking options.
+    pub fn with_cook_options<T>(&mut self, f: impl FnOnce(&CookOptions<'_>) -> T) -> T {
+        let hostnames = self.hostnames;
+        let names = std::cell::RefCell::new(&mut self.names);
+        let host_name = |ip: IpAddr| -> String {
+            if !hostnames {
+                return ip.to_string();
+            }
+            if ntpkit::packet::is_refclock_addr(ip) {
+                return refclock_display(ip);
+            }
+            let mut names = names.borrow_mut();
+            names
+                .entry(ip)
+                .or_insert_with(|| reverse_lookup(ip).unwrap_or_else(|| ip.to_string()))
+                .clone()
+        };
+        let opts = CookOptions {
+            now_unix: Self::now_unix(),
+            utc_offset: &ntpkit::local_time::utc_offset_at,
+            refid_hash: self.refid_hash,
+            host_name: &host_name,
+        };
+        f(&opts)
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A signed request was asked for but no key is set up.
+#[derive(Debug, Clone, Copy)]
+pub struct NoKey;
+
+impl std::fmt::Display for NoKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no key for authenticated requests (use -k/-a, or keyid and passwd)")
+    }
+}
+
+impl std::error::Error for NoKey {}
+
+/// Reverse DNS in a helper thread, given up after [`NAME_LOOKUP_BOUND`] so that a slow
+/// resolver never stalls a table.
+fn reverse_lookup(ip: IpAddr) -> Option<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(dns_lookup::lookup_addr(&ip).ok());
+    });
+    rx.recv_timeout(NAME_LOOKUP_BOUND)
+        .ok()
+        .flatten()
+        .filter(|name| name.parse::<IpAddr>().is_err())
+}
+
+/// A sequence start that differs between runs, so that a late answer to a previous run is
+/// not taken for ours.
+fn seed_sequence() -> u16 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    u16::try_from((nanos ^ std::process::id()) & 0x7fff).unwrap_or(1)
+}
