@@ -506,3 +506,55 @@ fn chrony_reads_the_converted_file_and_signs_with_the_same_keys() {
         "the converted file",
     );
 }
+
+/// Our ntpq (built by cargo for this test), in the daemon's namespace, with the generated keys
+/// file: `-k FILE -a KEY -c ":config LINE"`.
+fn ntpq_config(daemon: &ScratchDaemon, keys: &Path, key: u32, line: &str) -> ntpkit_lab::RunOutput {
+    static NTPQ: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let ntpq =
+        NTPQ.get_or_init(|| ntpkit_lab::workspace_binary("ntpq", "ntpq").expect("ntpq builds"));
+    daemon
+        .command(ntpq)
+        .args(["-n", "-k", keys.to_str().unwrap(), "-a", &key.to_string()])
+        .args(["-c", &format!(":config {line}"), "127.0.0.1"])
+        .run()
+}
+
+#[test]
+fn our_ntpq_authenticates_config_with_md5_sha1_and_aes_cmac_keys() {
+    let dir = TempDir::new("ntpq");
+    let every = dir.0.join("every.keys");
+    let out = keygen(
+        &dir.0,
+        &[
+            "-t",
+            "md5,sha1,sha256,aes128cmac",
+            "-n",
+            "2",
+            "--first-id",
+            "100",
+            "-o",
+            every.to_str().unwrap(),
+            "--config",
+        ],
+    );
+    let config = stdout_lines(&out);
+    for kind in [Daemon::Reference, Daemon::Ntpsec] {
+        let daemon = start(kind, &config);
+        // MD5 100 → SHA1 102 → AES-CMAC 106 → MD5 100, each signed by the current controlkey.
+        for (signer, next) in [(100, 102), (102, 106), (106, 100)] {
+            let run = ntpq_config(&daemon, &every, signer, &format!("controlkey {next}"));
+            assert!(
+                run.success() && run.stdout.contains("Config Succeeded"),
+                "{kind:?}: ntpq :config signed with key {signer}:\n{run}\nlog:\n{}",
+                daemon.log()
+            );
+            // The role moved: the signer (now not the controlkey) is refused.
+            let again = ntpq_config(&daemon, &every, signer, "controlkey 100");
+            assert!(
+                !again.success() && !again.stdout.contains("Config Succeeded"),
+                "{kind:?}: key {signer} still configures after controlkey {next}:\n{again}"
+            );
+        }
+    }
+}

@@ -15,6 +15,7 @@
 //! out.assert_stdout_contains(&format!("*{}", lab.ntp2().v4));
 //! ```
 
+mod binaries;
 mod chrony;
 pub mod cli;
 mod daemons;
@@ -40,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+pub use binaries::workspace_binary;
 pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
 pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
 pub use mode7::{Mode7Answer, Mode7Responder, Mode7Script, MonitorEntry};
