@@ -16,7 +16,6 @@
 //! ```
 
 mod binaries;
-mod chrony;
 pub mod cli;
 mod daemons;
 mod exec;

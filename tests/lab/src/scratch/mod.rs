@@ -44,19 +44,18 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 
-use crate::chrony;
 use crate::exec::{LabCommand, NtpsecTool, Place, RefTool};
-use crate::paths::{self, Paths, STATE_DIR};
+use crate::paths::{self, Paths};
 use crate::probe::{self, Datagram};
 use crate::process::{self, ProcId};
-use crate::topology::{BRIDGE_NETNS, CLIENT_POOL_V4, CLIENT_POOL_V6, Daemon, HOSTS, v4, v6};
+use crate::topology::Daemon;
 use crate::{Lab, Tools};
 
-/// Address indexes a scratch daemon on the lab bridge may take: `10.77.0.N`, `fd77::N`.
-pub const SCRATCH_LAB_INDEXES: std::ops::RangeInclusive<u8> = 50..=59;
+mod chrony;
+mod net;
 
-/// Prefix of scratch namespaces: `ntpkit-s<pid>.<start>.<n>`, so stale ones can be told apart.
-const NETNS_PREFIX: &str = "ntpkit-s";
+pub use net::SCRATCH_LAB_INDEXES;
+use net::{NETNS_PREFIX, Network, delete_netns, spawn_watchdog, sweep_stale};
 
 /// How long a daemon may take to listen on port 123.
 const READY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -91,20 +90,6 @@ impl From<Daemon> for ScratchKind {
             Daemon::Ntpsec => Self::Ntpsec,
         }
     }
-}
-
-/// Where the scratch daemon is reachable.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Network {
-    Loopback,
-    Lab {
-        client_v4: Ipv4Addr,
-        client_v6: Ipv6Addr,
-        /// The lab hosts' namespaces, whose neighbour entries for our address are flushed.
-        peers: Vec<String>,
-        /// Addresses lab hosts already use (a layout may put hosts in the scratch range).
-        taken: Vec<Ipv4Addr>,
-    },
 }
 
 /// How to start a scratch daemon; see [`ScratchDaemon::builder`].
@@ -230,124 +215,14 @@ impl ScratchDaemon {
             lease: None,
         };
         // From here on, Drop cleans up whatever was made.
-        daemon.make_network(&builder.network)?;
+        let attached = net::create(&daemon.netns, &builder.network)?;
+        daemon.v4 = attached.v4;
+        daemon.v6 = attached.v6;
+        daemon.lease = attached.lease;
         let conf = daemon.write_files(builder)?;
         daemon.spawn(&conf)?;
         daemon.wait_ready()?;
         Ok(daemon)
-    }
-
-    fn make_network(&mut self, network: &Network) -> anyhow::Result<()> {
-        let ns = self.netns.clone();
-        let ip = |args: &[&str]| process::run("ip", args).map(drop);
-        ip(&["netns", "add", &ns])?;
-        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
-        let Network::Lab {
-            client_v4,
-            client_v6,
-            peers,
-            taken,
-        } = network
-        else {
-            return Ok(());
-        };
-        if !process::netns_exists(BRIDGE_NETNS) {
-            bail!("the lab bridge namespace {BRIDGE_NETNS} does not exist: is the lab up?");
-        }
-        let (index, lease) = claim_lab_index(taken)?;
-        self.lease = Some(lease);
-        self.v4 = v4(index, 0);
-        self.v6 = v6(index, 0);
-        let port = format!("v-s{index}");
-        // A fixed MAC per address, so the neighbour entries lab hosts keep stay right across daemons;
-        // entries left by anything else that used the address are flushed below (lab hosts would
-        // keep sending to a stale MAC for seconds: a gratuitous ARP does not displace them).
-        let mac = format!("02:6e:6b:73:00:{index:02x}");
-        ip(&[
-            "-n",
-            BRIDGE_NETNS,
-            "link",
-            "add",
-            &port,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "eth0",
-            "address",
-            &mac,
-            "netns",
-            &ns,
-        ])?;
-        ip(&[
-            "-n",
-            BRIDGE_NETNS,
-            "link",
-            "set",
-            &port,
-            "master",
-            "br0",
-            "up",
-        ])?;
-        ip(&[
-            "-n",
-            &ns,
-            "addr",
-            "add",
-            &format!("{}/16", self.v4),
-            "dev",
-            "eth0",
-        ])?;
-        ip(&[
-            "-n",
-            &ns,
-            "addr",
-            "add",
-            &format!("{}/64", self.v6),
-            "dev",
-            "eth0",
-            "nodad",
-        ])?;
-        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-        for peer in peers {
-            let _ = process::run(
-                "ip",
-                &["-n", peer, "neigh", "flush", "to", &self.v4.to_string()],
-            );
-            let _ = process::run(
-                "ip",
-                &[
-                    "-n",
-                    peer,
-                    "-6",
-                    "neigh",
-                    "flush",
-                    "to",
-                    &self.v6.to_string(),
-                ],
-            );
-        }
-        let pool4 = format!("{}/{}", CLIENT_POOL_V4.0, CLIENT_POOL_V4.1);
-        let pool6 = format!("{}/{}", CLIENT_POOL_V6.0, CLIENT_POOL_V6.1);
-        ip(&[
-            "-n",
-            &ns,
-            "route",
-            "add",
-            &pool4,
-            "via",
-            &client_v4.to_string(),
-        ])?;
-        ip(&[
-            "-n",
-            &ns,
-            "-6",
-            "route",
-            "add",
-            &pool6,
-            "via",
-            &client_v6.to_string(),
-        ])
     }
 
     fn write_files(&self, builder: &ScratchBuilder) -> anyhow::Result<PathBuf> {
@@ -627,104 +502,6 @@ fn udp_hex(addr: Ipv4Addr) -> String {
     format!("{:08X}:007B", u32::from_le_bytes(addr.octets()))
 }
 
-/// A shell loop that stops the daemon and deletes the namespace once this process is gone.
-fn spawn_watchdog(netns: &str, daemon: Option<ProcId>) -> anyhow::Result<Child> {
-    let parent = std::process::id();
-    let daemon = daemon.map_or(0, |p| p.pid);
-    let script = format!(
-        "while kill -0 {parent} 2>/dev/null; do sleep 1; done; \
-         kill {daemon} 2>/dev/null; sleep 1; kill -9 {daemon} 2>/dev/null; \
-         ip netns del {netns} 2>/dev/null"
-    );
-    Command::new("sh")
-        .args(["-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .spawn()
-        .context("cannot start the watchdog")
-}
-
-/// Kills whatever runs in `netns` and deletes it.
-fn delete_netns(netns: &str) {
-    if !process::netns_exists(netns) {
-        return;
-    }
-    for pid in process::netns_pids(netns) {
-        if let Some(p) = ProcId::of(pid) {
-            p.terminate(Duration::from_secs(2));
-        }
-    }
-    let _ = process::run("ip", &["netns", "del", netns]);
-}
-
-/// Deletes scratch namespaces whose test process is gone (killed before it could drop them).
-fn sweep_stale() {
-    let Ok(entries) = fs::read_dir("/run/netns") else {
-        return;
-    };
-    for name in entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-    {
-        let Some(owner) = name.strip_prefix(NETNS_PREFIX).and_then(parse_owner) else {
-            continue;
-        };
-        if !owner.alive() {
-            delete_netns(&name);
-        }
-    }
-    let leases = Path::new(STATE_DIR).join("scratch");
-    if let Ok(entries) = fs::read_dir(&leases) {
-        for entry in entries.filter_map(Result::ok) {
-            let owner = fs::read_to_string(entry.path())
-                .ok()
-                .and_then(|t| parse_owner(t.trim()));
-            if owner.is_none_or(|o| !o.alive()) {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
-    }
-}
-
-/// `<pid>.<start>[.<n>]` → the owning process.
-fn parse_owner(text: &str) -> Option<ProcId> {
-    let mut parts = text.split('.');
-    let pid = parts.next()?.parse().ok()?;
-    let start = parts.next()?.parse().ok()?;
-    Some(ProcId { pid, start })
-}
-
-/// Claims a free lab address index machine-wide (a lease file naming this process), skipping
-/// addresses lab hosts use.
-fn claim_lab_index(taken: &[Ipv4Addr]) -> anyhow::Result<(u8, PathBuf)> {
-    let dir = Path::new(STATE_DIR).join("scratch");
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let me = ProcId::current();
-    // Addresses of this layout's hosts and of the running lab's are never claimed.
-    let layout = |i: u8| HOSTS.iter().any(|h| h.index == i);
-    for index in SCRATCH_LAB_INDEXES.filter(|&i| !layout(i) && !taken.contains(&v4(i, 0))) {
-        let path = dir.join(index.to_string());
-        let created = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .and_then(|mut f| {
-                std::io::Write::write_all(&mut f, format!("{}.{}\n", me.pid, me.start).as_bytes())
-            });
-        if created.is_ok() {
-            return Ok((index, path));
-        }
-    }
-    bail!(
-        "every free scratch lab address 10.77.0.{}-{} is taken (leases in {})",
-        SCRATCH_LAB_INDEXES.start(),
-        SCRATCH_LAB_INDEXES.end(),
-        dir.display()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -755,24 +532,5 @@ mod tests {
     fn udp_table_addresses() {
         assert_eq!(udp_hex(Ipv4Addr::LOCALHOST), "0100007F:007B");
         assert_eq!(udp_hex(Ipv4Addr::new(10, 77, 0, 41)), "29004D0A:007B");
-    }
-
-    #[test]
-    fn owners_parse_from_names() {
-        assert_eq!(
-            parse_owner("12.345.6"),
-            Some(ProcId {
-                pid: 12,
-                start: 345
-            })
-        );
-        assert_eq!(
-            parse_owner("12.345"),
-            Some(ProcId {
-                pid: 12,
-                start: 345
-            })
-        );
-        assert_eq!(parse_owner("x"), None);
     }
 }
