@@ -338,16 +338,6 @@ pub fn decode_netnum(value: &str) -> Option<SocketAddr> {
     ))
 }
 
-/// An address as ntpq prints an MRU client: the IP, with the IPv6 scope (`fe80::1%2`) when the
-/// server gave one, since a link-local address means nothing without its interface.
-#[must_use]
-pub fn scoped_ip(addr: SocketAddr) -> String {
-    match addr {
-        SocketAddr::V6(v6) if v6.scope_id() != 0 => format!("{}%{}", v6.ip(), v6.scope_id()),
-        other => other.ip().to_string(),
-    }
-}
-
 /// ntpq's cooked rendering of a variable list: every item cooked per its name, undecodable
 /// values shown raw with `?`, unknown names shown as received; wrapped by
 /// [`VarLineWriter`]. Items after a parse failure are not shown (as in ntpq).
@@ -564,8 +554,5 @@ mod tests {
             assert_eq!(decode_netnum(text).unwrap().to_string(), want, "{text}");
         }
         assert_eq!(decode_netnum("LOCL"), None);
-        let scoped: SocketAddr = "[fe80::1%2]:123".parse().unwrap();
-        assert_eq!(scoped_ip(scoped), "fe80::1%2");
-        assert_eq!(scoped_ip("[fd77::1]:123".parse().unwrap()), "fd77::1");
     }
 }

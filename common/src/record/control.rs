@@ -342,7 +342,7 @@ impl MruRecord {
         let avgint = (between(entry.last, entry.first) / entry.count.max(1) as f64 + 0.5) as i64;
         Self {
             host: host.to_owned(),
-            address: crate::format::vars::scoped_ip(entry.addr),
+            address: crate::format::address_text(&entry.addr),
             port: entry.addr.port(),
             lstint_s: lstint,
             avgint_s: avgint,

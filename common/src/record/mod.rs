@@ -48,10 +48,15 @@ pub trait Tabular {
     fn cells(&self) -> Vec<String>;
 }
 
+mod auth;
 mod date;
 pub mod private;
 mod system;
 
+pub use auth::{
+    AuthSpeedRecord, AuthTiming, AuthTimingRow, AuthTypeTiming, ChronyRecord, DesConversionRecord,
+    DesKeyRecord, GeneratedKey, KeygenRecord, KeysCheckRecord,
+};
 pub use date::{
     DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
 };

@@ -8,6 +8,7 @@ use anyhow::bail;
 use ntpkit::control::{
     AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruProgress, VarList,
 };
+use ntpkit::format::address_text;
 use ntpkit::record::MruRecord;
 use ntpkit::time::NtpTimestamp;
 use ntpkit_shell::{Arg, Invocation};
@@ -133,9 +134,9 @@ pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow
     writeln!(out, "lstint avgint rstr r m v  count rport remote address")?;
     writeln!(out, "{}", "=".repeat(78))?;
     for (entry, r) in entries.iter().zip(&records) {
+        // A zoned (link-local) address has no useful name; its zone tells the links apart.
         let name = match entry.addr {
-            // As ntpq prints a link-local client: numeric, with its scope.
-            SocketAddr::V6(v6) if v6.scope_id() != 0 => ntpkit::format::vars::scoped_ip(entry.addr),
+            SocketAddr::V6(v6) if v6.scope_id() != 0 => address_text(&entry.addr),
             _ => s.display_name(entry.addr.ip()),
         };
         writeln!(
@@ -168,7 +169,7 @@ fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
     };
     MruRecord {
         host: host.to_owned(),
-        address: e.addr.ip().to_string(),
+        address: address_text(&e.addr),
         port: e.addr.port(),
         lstint_s: lstint,
         avgint_s: avgint,
