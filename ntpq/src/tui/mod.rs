@@ -74,10 +74,14 @@ pub fn run(plan: &TuiPlan) -> anyhow::Result<()> {
     let input = event::spawn_input(tx.clone(), Arc::clone(&stop));
     let mut app = App::new(&plan.hosts, plan.names, SystemTime::now());
     let mut workers = Workers::start(plan, app.interval, tx);
-    let mut terminal = ratatui::try_init()?;
-    let result = event_loop(&mut terminal, &mut app, &rx, &mut |effect, app| {
-        workers.perform(effect, app)
-    });
+    // Restored below whatever happens, a failed set-up included (raw mode may be on already).
+    let result = ratatui::try_init()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut terminal| {
+            event_loop(&mut terminal, &mut app, &rx, &mut |effect, app| {
+                workers.perform(effect, app)
+            })
+        });
     ratatui::restore();
     stop.store(true, Ordering::Relaxed);
     workers.stop();
