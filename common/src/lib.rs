@@ -1,11 +1,12 @@
 //! ntpkit: the protocol core shared by every ntpkit tool.
 //!
-//! **Sans-IO contract.** Everything in this crate except [`transport`] is a pure codec or state
-//! machine: it never opens a socket, never reads a clock, never sleeps and never prints. Bytes and
-//! times go in as parameters, bytes and typed values come out. That keeps every decoder testable
-//! with captured datagrams, fuzzable, and reusable by blocking tools, pipelined fleet queries and
-//! the TUI alike. [`transport`] is the one thin blocking UDP layer that feeds datagrams to the
-//! exchanges.
+//! **Sans-IO contract.** Everything in this crate except [`transport`] and [`local_time`] is a
+//! pure codec or state machine: it never opens a socket, never reads a clock, never sleeps and
+//! never prints. Bytes and times go in as parameters, bytes and typed values come out. That keeps
+//! every decoder testable with captured datagrams, fuzzable, and reusable by blocking tools,
+//! pipelined fleet queries and the TUI alike. [`transport`] is the one thin blocking UDP layer
+//! that feeds datagrams to the exchanges; [`local_time`] asks the system for its time zone's
+//! offset, which the renderings take as a parameter.
 //!
 //! Where each protocol lives:
 //! - [`time`]: NTP timestamps and short formats, eras, the classic text renderings;
@@ -18,7 +19,8 @@
 //! - [`trace`]: ntptrace's walk up a synchronization path (requests, hops, stop rules);
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
-//! - [`zone`]: local time zone offsets from TZif data, for dates in local time.
+//! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
+//!   local time.
 //!
 //! Section numbers such as "§4.6" refer to the project's protocol notes.
 #![warn(missing_docs)]
@@ -28,6 +30,7 @@ pub mod control;
 pub mod error;
 pub mod exchange;
 pub mod format;
+pub mod local_time;
 pub mod packet;
 pub mod private;
 pub mod record;
@@ -36,6 +39,5 @@ pub mod time;
 pub mod trace;
 pub mod transport;
 pub(crate) mod wire;
-pub mod zone;
 
 pub use error::DecodeError;

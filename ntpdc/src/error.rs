@@ -1,7 +1,5 @@
 //! Why a command failed, and the exit code each cause maps to.
 
-use std::process::ExitCode;
-
 use ntpkit::private::InfoCode;
 
 /// A command's failure. The message is one line; the dispatcher prefixes host and command.
@@ -66,29 +64,6 @@ impl CmdError {
             Self::Failed(_) => "failed",
             Self::Io(_) => "network",
         }
-    }
-}
-
-/// The exit code of a whole run: the most severe of its commands' codes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RunStatus(u8);
-
-impl RunStatus {
-    /// Records a failed command.
-    pub fn fail(&mut self, code: u8) {
-        self.0 = self.0.max(code);
-    }
-
-    /// The code so far.
-    #[must_use]
-    pub fn code(self) -> u8 {
-        self.0
-    }
-}
-
-impl From<RunStatus> for ExitCode {
-    fn from(status: RunStatus) -> Self {
-        Self::from(status.0)
     }
 }
 

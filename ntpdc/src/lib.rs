@@ -1,12 +1,13 @@
 //! `ntpdc`: query and configure ntpd over mode 7 private messages (classic ntpdc).
 //!
 //! The binary is a thin `main` over [`main`]; [`run`] takes parsed arguments and an output
-//! stream so tests can capture what it prints. Commands come from `-c` (and `-l`, `-p`, `-s`),
-//! from standard input, or from an interactive prompt; each runs against each host in turn.
-//! Text goes to the output in the classic layouts; with `--json` each command on each host
-//! prints one pretty-printed JSON document (a stream of documents, as ntpq prints them). Errors print one line on stderr,
-//! `ntpdc: HOST: COMMAND: what`, and set the exit code (1 server error or failed command,
-//! 2 usage, 3 timeout or unreachable, 4 authentication refused).
+//! stream so tests can capture what it prints. Commands run through the shell ntpq shares
+//! (`ntpkit-shell`, in ntpdc's dialect: up to 18 words a line): from `-c` (and `-l`, `-p`,
+//! `-s`) on each host in turn, from a terminal with a prompt, or from a pipe. Text goes to the
+//! output in the classic layouts; with `--json` each command on each host prints one
+//! pretty-printed JSON document (a stream of documents, as ntpq prints them). Errors print one
+//! line on stderr, `ntpdc: HOST: COMMAND: what`, and set the exit code (1 server error or
+//! failed command, 2 usage, 3 timeout or unreachable, 4 authentication refused).
 
 pub mod cli;
 mod commands;
@@ -15,138 +16,100 @@ mod metered;
 mod render;
 mod session;
 
-use std::fs::File;
-use std::io::Write;
+use std::io::{self, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
+use anyhow::anyhow;
 use clap::Parser;
 use ntpkit::auth::KeysFile;
 use ntpkit::transport::Family;
+use ntpkit_shell::{
+    CommandSpec, CommandTable, Flow, Handler, Input, Invocation, Shell, stdin_is_interactive,
+};
 use serde_json::{Value, json};
 
 pub use cli::Cli;
-use commands::{Ctx, Lookup};
-use error::{CmdError, RunStatus};
+use commands::Ctx;
+use error::CmdError;
 use render::View;
 use session::{AuthState, Session, Settings, unix_now};
 
-/// Runs commands for one invocation: the session, how results are printed, and the exit
-/// status so far.
-struct Runner {
+/// ntpdc's side of the shared shell: the session, how results are printed, and the names
+/// `hostnames yes` shows.
+struct Ntpdc {
     session: Session,
     json: bool,
-    status: RunStatus,
     hosts: Vec<(IpAddr, String)>,
-    zone: Option<Vec<u8>>,
+    table: CommandTable,
 }
 
-/// What [`Runner::execute`] tells its caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flow {
-    Continue,
-    Quit,
+impl Ntpdc {
+    /// The JSON document of one command: the envelope and its result or error.
+    fn document(
+        host: Option<&str>,
+        invocation: &Invocation,
+        outcome: Result<&Value, &CmdError>,
+        exchanges: &Value,
+    ) -> Value {
+        let mut doc = json!({
+            "host": host,
+            "command": invocation.command.name,
+            "arguments": invocation.words(),
+            "ok": outcome.is_ok(),
+            "exchanges": exchanges,
+        });
+        match outcome {
+            Ok(result) => doc["result"] = result.clone(),
+            Err(err) => {
+                doc["error"] = json!({ "kind": err.kind(), "message": err.to_string() });
+            }
+        }
+        doc
+    }
 }
 
-impl Runner {
-    /// Runs one command line; prints its result or its error.
-    fn execute(&mut self, line: &str, out: &mut dyn Write) -> std::io::Result<Flow> {
-        let mut words = commands::tokenize(line);
-        if words.is_empty() {
-            return Ok(Flow::Continue);
-        }
-        // `command args > file` sends the output to a file.
-        let mut redirect = None;
-        if let Some(at) = words.iter().position(|w| w.starts_with('>')) {
-            let target = words[at].trim_start_matches('>').to_owned();
-            let rest = words.split_off(at);
-            redirect = Some(if target.is_empty() {
-                rest.get(1).cloned().unwrap_or_default()
-            } else {
-                target
-            });
-        }
-        let word = words.remove(0);
+impl Handler for Ntpdc {
+    fn table(&self) -> &CommandTable {
+        &self.table
+    }
+
+    /// Runs one command on the current host; prints its result, or its JSON error document
+    /// and returns the error for the shell to report.
+    fn execute(&mut self, inv: &Invocation, out: &mut dyn Write) -> anyhow::Result<Flow> {
+        let name = inv.command.name;
+        let command = commands::command(name).ok_or_else(|| anyhow!("{name}: no such command"))?;
         let host = self.session.host().map(|h| h.name.clone());
-        let command = match commands::find(&word) {
-            Ok(c) => c,
-            Err(lookup) => {
-                let err = match lookup {
-                    Lookup::Unknown => CmdError::Usage("unknown command".into()),
-                    Lookup::Ambiguous(all) => {
-                        CmdError::Usage(format!("ambiguous command: {}", all.join(", ")))
-                    }
-                };
-                self.report(out, host.as_deref(), &word, &err, &[])?;
-                return Ok(Flow::Continue);
-            }
+        let result = if command.remote && host.is_none() {
+            Err(CmdError::Failed("no host open, use `host'".into()))
+        } else {
+            let now = unix_now();
+            let mut ctx = Ctx {
+                view: View {
+                    hostnames: self.session.settings.hostnames,
+                    now,
+                    utc_offset: ntpkit::local_time::utc_offset_at(now),
+                    hosts: &self.hosts,
+                },
+                session: &mut self.session,
+            };
+            (command.run)(&mut ctx, &inv.words())
         };
-        if command.remote && self.session.host().is_none() {
-            let err = CmdError::Failed("no host open, use `host'".into());
-            self.report(out, None, command.name, &err, &words)?;
-            return Ok(Flow::Continue);
-        }
-        let mut file;
-        let sink: &mut dyn Write = match redirect.as_deref() {
-            Some("") => {
-                let err = CmdError::Usage("no file for redirect".into());
-                self.report(out, host.as_deref(), command.name, &err, &[])?;
-                return Ok(Flow::Continue);
-            }
-            Some(path) => match File::create(path) {
-                Ok(f) => {
-                    file = f;
-                    &mut file
-                }
-                Err(e) => {
-                    let err = CmdError::Failed(format!("cannot write '{path}': {e}"));
-                    self.report(out, host.as_deref(), command.name, &err, &[])?;
-                    return Ok(Flow::Continue);
-                }
-            },
-            None => out,
-        };
-        let now = unix_now();
-        let view = View {
-            hostnames: self.session.settings.hostnames,
-            now,
-            utc_offset: self
-                .zone
-                .as_deref()
-                .and_then(|z| ntpkit::zone::utc_offset_at(z, now).ok())
-                .unwrap_or(0),
-            hosts: &self.hosts,
-        };
-        let mut ctx = Ctx {
-            session: &mut self.session,
-            view,
-        };
-        let result = (command.run)(&mut ctx, &words);
         let exchanges = self.session.take_exchanges();
+        let prefix = host.as_ref().map(|h| format!("{h}: ")).unwrap_or_default();
         for note in self.session.take_notes() {
-            eprintln!(
-                "ntpdc: {}{}: note: {note}",
-                prefix(host.as_deref()),
-                command.name
-            );
+            eprintln!("ntpdc: {prefix}{name}: note: {note}");
         }
         let host = self.session.host().map(|h| h.name.clone()).or(host);
+        let exchanges = serde_json::to_value(exchanges).unwrap_or(Value::Null);
         match result {
             Ok(output) => {
                 if self.json {
-                    let doc = json!({
-                        "host": host,
-                        "command": command.name,
-                        "arguments": words,
-                        "ok": true,
-                        "result": output.json,
-                        "exchanges": exchanges,
-                    });
-                    writeln!(sink, "{doc:#}")?;
+                    let doc = Self::document(host.as_deref(), inv, Ok(&output.json), &exchanges);
+                    writeln!(out, "{doc:#}")?;
                 } else {
-                    sink.write_all(output.text.as_bytes())?;
+                    out.write_all(output.text.as_bytes())?;
                 }
-                sink.flush()?;
                 Ok(if output.quit {
                     Flow::Quit
                 } else {
@@ -154,60 +117,49 @@ impl Runner {
                 })
             }
             Err(err) => {
-                let exchanges = serde_json::to_value(exchanges).unwrap_or(Value::Null);
-                self.report_with(
-                    sink,
-                    host.as_deref(),
-                    command.name,
-                    &words,
-                    &err,
-                    &exchanges,
-                )?;
-                Ok(Flow::Continue)
+                if self.json {
+                    let doc = Self::document(host.as_deref(), inv, Err(&err), &exchanges);
+                    writeln!(out, "{doc:#}")?;
+                }
+                Err(anyhow::Error::new(err).context(format!("{prefix}{name}")))
             }
         }
     }
 
-    fn report(
-        &mut self,
-        out: &mut dyn Write,
-        host: Option<&str>,
-        command: &str,
-        err: &CmdError,
-        words: &[String],
-    ) -> std::io::Result<()> {
-        self.report_with(out, host, command, words, err, &json!([]))
+    fn exit_code(&self, err: &anyhow::Error) -> u8 {
+        err.downcast_ref::<CmdError>()
+            .map_or(1, CmdError::exit_code)
     }
 
-    fn report_with(
+    /// The classic text, or with `--json` a document whose result lists the commands (or
+    /// describes the one asked about).
+    fn write_help(
         &mut self,
+        invocation: &Invocation,
+        topic: Option<&'static CommandSpec>,
         out: &mut dyn Write,
-        host: Option<&str>,
-        command: &str,
-        words: &[String],
-        err: &CmdError,
-        exchanges: &Value,
-    ) -> std::io::Result<()> {
-        eprintln!("ntpdc: {}{command}: {err}", prefix(host));
-        self.status.fail(err.exit_code());
-        if self.json {
-            let doc = json!({
-                "host": host,
-                "command": command,
-                "arguments": words,
-                "ok": false,
-                "error": { "kind": err.kind(), "message": err.to_string() },
-                "exchanges": exchanges,
-            });
-            writeln!(out, "{doc:#}")?;
-            out.flush()?;
+    ) -> io::Result<()> {
+        if !self.json {
+            return out.write_all(self.table.render_help(topic).as_bytes());
         }
-        Ok(())
+        let describe = |c: &CommandSpec| json!({ "name": c.name, "usage": c.synopsis().trim_start(), "help": c.help });
+        let result = match topic {
+            Some(c) => describe(c),
+            None => {
+                let commands: Vec<Value> = self
+                    .table
+                    .commands()
+                    .iter()
+                    .filter(|c| c.name != "?")
+                    .map(|c| describe(c))
+                    .collect();
+                json!({ "commands": commands })
+            }
+        };
+        let host = self.session.host().map(|h| h.name.clone());
+        let doc = Self::document(host.as_deref(), invocation, Ok(&result), &json!([]));
+        writeln!(out, "{doc:#}")
     }
-}
-
-fn prefix(host: Option<&str>) -> String {
-    host.map(|h| format!("{h}: ")).unwrap_or_default()
 }
 
 /// Names from `/etc/hosts`, for `hostnames yes` (ntpkit has no reverse DNS).
@@ -229,29 +181,12 @@ fn etc_hosts() -> Vec<(IpAddr, String)> {
     hosts
 }
 
-/// The local zone's TZif data: the file `$TZ` names, else `/etc/localtime`; `None` (UTC)
-/// when neither can be read.
-fn local_zone() -> Option<Vec<u8>> {
-    match std::env::var("TZ") {
-        Ok(tz) if tz.is_empty() || tz == "UTC" || tz == "UTC0" || tz == ":UTC" => None,
-        Ok(tz) => {
-            let name = tz.trim_start_matches(':');
-            let path = if name.starts_with('/') {
-                name.to_owned()
-            } else {
-                format!("/usr/share/zoneinfo/{name}")
-            };
-            std::fs::read(path).ok()
-        }
-        Err(_) => std::fs::read("/etc/localtime").ok(),
-    }
-}
-
-/// Runs `ntpdc` with parsed arguments, writing results to `out`.
+/// Runs `ntpdc` with parsed arguments, writing results to `out` and errors to standard error.
 ///
 /// # Errors
 /// Writing to `out` fails, or no UDP socket can be opened.
 pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let mut err = io::stderr();
     let settings = Settings {
         hostnames: !cli.numeric,
         debug: cli.set_debug.unwrap_or(u32::from(cli.debug)),
@@ -271,19 +206,19 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     if let Some(path) = &cli.keyfile {
         match KeysFile::load(path) {
             Ok(file) => auth.keys = Some((path.clone(), file)),
-            Err(err) => {
-                eprintln!("ntpdc: {err}");
+            Err(e) => {
+                writeln!(err, "ntpdc: {e}")?;
                 return Ok(ExitCode::from(1));
             }
         }
     }
-    let mut runner = Runner {
+    let json = cli.json;
+    let mut shell = Shell::new(Ntpdc {
         session: Session::new(settings, auth)?,
-        json: cli.json,
-        status: RunStatus::default(),
+        json,
         hosts: etc_hosts(),
-        zone: local_zone(),
-    };
+        table: commands::table(),
+    });
     let hosts: Vec<String> = if cli.hosts.is_empty() {
         vec!["localhost".to_owned()]
     } else {
@@ -293,58 +228,35 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let out: &mut dyn Write = out;
     if !commands.is_empty() {
         'hosts: for host in &hosts {
-            if let Err(err) = runner.session.open(host, None) {
-                eprintln!("ntpdc: {host}: {err}");
-                runner.status.fail(3);
+            if let Err(e) = shell.handler_mut().session.open(host, None) {
+                writeln!(err, "ntpdc: {host}: {e}")?;
+                shell.fail(3);
                 continue;
             }
             for command in &commands {
-                if hosts.len() > 1 && !runner.json {
+                if hosts.len() > 1 && !json {
                     writeln!(out, "--- {host} ---")?;
                 }
-                if runner.execute(command, out)? == Flow::Quit {
+                if shell.run_line(command, out, &mut err)? == Flow::Quit {
                     break 'hosts;
                 }
             }
         }
         if !cli.interactive {
-            return Ok(runner.status.into());
+            return Ok(ExitCode::from(shell.status()));
         }
     }
-    if runner.session.host().is_none()
-        && let Err(err) = runner.session.open(&hosts[0], None)
+    if shell.handler().session.host().is_none()
+        && let Err(e) = shell.handler_mut().session.open(&hosts[0], None)
     {
-        eprintln!("ntpdc: {}: {err}", hosts[0]);
+        writeln!(err, "ntpdc: {}: {e}", hosts[0])?;
     }
-    read_commands(&mut runner, out, cli.interactive)?;
-    Ok(runner.status.into())
-}
-
-/// The shared shell's command table over ntpdc's commands: names and help for its line
-/// editor's completion.
-fn shell_table() -> ntpkit_shell::CommandTable {
-    let lists: Vec<&'static [ntpkit_shell::CommandSpec]> =
-        commands::SPECS.iter().map(std::slice::from_ref).collect();
-    ntpkit_shell::CommandTable::new("ntpdc", &lists)
-}
-
-/// Reads command lines until their end or `quit`: through the shared shell's line editor
-/// (prompt `ntpdc> `, history, command completion) on a terminal or with `-i`, plain lines
-/// from a pipe.
-fn read_commands(
-    runner: &mut Runner,
-    out: &mut dyn Write,
-    interactive: bool,
-) -> std::io::Result<()> {
-    let table = shell_table();
-    let mut input =
-        ntpkit_shell::Input::stdin(&table, interactive || ntpkit_shell::stdin_is_interactive())?;
-    while let Some(line) = input.next_line()? {
-        if runner.execute(&line, out)? == Flow::Quit {
-            break;
-        }
-    }
-    Ok(())
+    // On a terminal (or with -i): the shell's line editor, prompt `ntpdc> `, history and
+    // command completion; from a pipe, plain lines.
+    let interactive = cli.interactive || stdin_is_interactive();
+    let mut input = Input::stdin(shell.handler().table(), interactive)?;
+    shell.run_input(&mut input, out, &mut err)?;
+    Ok(ExitCode::from(shell.status()))
 }
 
 /// Parses the process arguments, runs, and maps errors to a one-line message and exit code.
@@ -389,6 +301,6 @@ mod tests {
             text.contains("function: summary of every association"),
             "{text}"
         );
-        assert!(text.contains("usage: peers [-4|-6]"), "{text}");
+        assert!(text.contains("usage: peers [ -4|-6 ]"), "{text}");
     }
 }

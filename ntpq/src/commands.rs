@@ -5,22 +5,11 @@ use std::io::Write;
 use anyhow::Context;
 use ntpkit::control::{ControlError, ErrorCode};
 use ntpkit::transport::TransportError;
+use ntpkit_shell::build::{opt, req, spec};
 use ntpkit_shell::{ArgKind::*, ArgSpec, CommandSpec, CommandTable, Flow, Handler, Invocation};
 
 use crate::cmd;
 use crate::session::{NoKey, Session};
-
-const fn opt(name: &'static str, kind: ntpkit_shell::ArgKind) -> ArgSpec {
-    ArgSpec::optional(name, kind)
-}
-
-const fn req(name: &'static str, kind: ntpkit_shell::ArgKind) -> ArgSpec {
-    ArgSpec::required(name, kind)
-}
-
-const fn spec(name: &'static str, args: &'static [ArgSpec], help: &'static str) -> CommandSpec {
-    CommandSpec { name, args, help }
-}
 
 const NONE: &[ArgSpec] = &[];
 const ASSOC: &[ArgSpec] = &[opt("assocID", Uint)];
@@ -248,7 +237,7 @@ pub static OPCMDS: [CommandSpec; 41] = [
 
 /// The full table.
 pub fn table() -> CommandTable {
-    CommandTable::new("ntpq", &[&BUILTINS, &OPCMDS])
+    CommandTable::new("ntpq", &[&BUILTINS, &OPCMDS, &crate::tui::COMMANDS])
 }
 
 /// The session as the shell runs it.
@@ -278,20 +267,14 @@ impl Handler for Ntpq {
         let name = inv.command.name;
         let context = || {
             let mut words = vec![name.to_owned()];
-            words.extend(inv.args.iter().map(|a| match a {
-                ntpkit_shell::Arg::Str(s) => s.clone(),
-                ntpkit_shell::Arg::Uint(u) => u.to_string(),
-                ntpkit_shell::Arg::AssocIndex(i) => format!("&{i}"),
-                ntpkit_shell::Arg::Int(i) => i.to_string(),
-                ntpkit_shell::Arg::Version(v) => match v {
-                    ntpkit_shell::IpVersion::V4 => "-4".to_owned(),
-                    ntpkit_shell::IpVersion::V6 => "-6".to_owned(),
-                },
-            }));
+            words.extend(inv.words());
             words.join(" ")
         };
         if let Some(flow) = cmd::builtins::run(&mut self.session, inv, out)? {
             return Ok(flow);
+        }
+        if name == "tui" {
+            return crate::tui::shell_command(&self.session, inv);
         }
         let host = self.session.host_name();
         cmd::remote(&mut self.session, inv, out)

@@ -7,7 +7,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
-use chrono::{Offset, TimeZone};
 use ntpkit::auth::{Key, KeyId, KeyType, KeysFile};
 use ntpkit::control::{
     AssocId, AssocStatus, ControlExchange, ControlOpcode, ControlRequest, ControlResponse,
@@ -276,7 +275,7 @@ impl Session {
         };
         let opts = CookOptions {
             now_unix: Self::now_unix(),
-            utc_offset: &local_offset,
+            utc_offset: &ntpkit::local_time::utc_offset_at,
             refid_hash: self.refid_hash,
             host_name: &host_name,
         };
@@ -301,14 +300,6 @@ impl std::fmt::Display for NoKey {
 }
 
 impl std::error::Error for NoKey {}
-
-/// The local time zone's offset from UTC at a Unix time, in seconds.
-pub fn local_offset(unix: i64) -> i32 {
-    chrono::Local
-        .timestamp_opt(unix, 0)
-        .single()
-        .map_or(0, |t| t.offset().fix().local_minus_utc())
-}
 
 /// Reverse DNS given up after [`NAME_LOOKUP_BOUND`] so that a slow resolver never stalls a
 /// table.

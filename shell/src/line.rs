@@ -4,12 +4,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::table::{ArgKind, CommandSpec, CommandTable, Lookup};
+use crate::table::{ArgKind, CommandSpec, CommandTable, Dialect, Lookup};
 
 /// Longest command line the classic tools accept.
 pub const MAX_LINE: usize = 512;
 
-/// Most arguments a command takes.
+/// Most arguments a classic command declares (ntpq's limit on the arguments it reads).
 pub const MAX_ARGS: usize = 4;
 
 /// An address family chosen with `-4` or `-6`.
@@ -34,6 +34,13 @@ pub enum Arg {
     Int(i64),
     /// `-4` or `-6` ([`ArgKind::IpVersion`]).
     Version(IpVersion),
+    /// A host name or address ([`ArgKind::Address`]), with the `-4`/`-6` given just before it.
+    Address {
+        /// The name or address as given.
+        host: String,
+        /// The family chosen by a `-4`/`-6` in its place, if any.
+        family: Option<IpVersion>,
+    },
 }
 
 impl Arg {
@@ -43,6 +50,26 @@ impl Arg {
         match self {
             Self::Str(s) => Some(s),
             _ => None,
+        }
+    }
+
+    /// The argument as words, as the tool was given it: text as typed, numbers in decimal,
+    /// `&N`, `-4`/`-6`, and an address after its `-4`/`-6`.
+    fn push_words(&self, words: &mut Vec<String>) {
+        let version = |v: &IpVersion| match v {
+            IpVersion::V4 => "-4".to_owned(),
+            IpVersion::V6 => "-6".to_owned(),
+        };
+        match self {
+            Self::Str(s) => words.push(s.clone()),
+            Self::Uint(u) => words.push(u.to_string()),
+            Self::AssocIndex(i) => words.push(format!("&{i}")),
+            Self::Int(i) => words.push(i.to_string()),
+            Self::Version(v) => words.push(version(v)),
+            Self::Address { host, family } => {
+                words.extend(family.as_ref().map(version));
+                words.push(host.clone());
+            }
         }
     }
 }
@@ -71,6 +98,17 @@ impl Invocation {
     #[must_use]
     pub fn str_arg(&self, i: usize) -> Option<&str> {
         self.arg(i).and_then(Arg::as_str)
+    }
+
+    /// Every argument as words (see [`Arg`]), for messages and for tools that read their
+    /// arguments as words.
+    #[must_use]
+    pub fn words(&self) -> Vec<String> {
+        let mut words = Vec::with_capacity(self.args.len());
+        for arg in &self.args {
+            arg.push_words(&mut words);
+        }
+        words
     }
 }
 
@@ -118,54 +156,72 @@ impl fmt::Display for LineError {
 
 impl std::error::Error for LineError {}
 
-/// Splits a line into tokens: white space separates them; a token starting with `"` runs to
-/// the next `"` (which is dropped); after a first token starting with `:` the rest of the line
-/// (leading white space skipped) is one token, so `:config server 10.0.0.1 iburst` has two.
-/// At most `1 + MAX_ARGS + 2` tokens are read.
+/// Splits a line into tokens in ntpq's [`Dialect`]: white space separates them; a token
+/// starting with `"` runs to the next `"` (which is dropped); after a first token starting with
+/// `:` the rest of the line (leading white space skipped) is one token, so
+/// `:config server 10.0.0.1 iburst` has two. At most `1 + MAX_ARGS + 2` tokens are read.
 ///
 /// # Errors
 /// [`LineError::TooLong`] for lines over [`MAX_LINE`] octets.
 pub fn tokenize(line: &str) -> Result<Vec<String>, LineError> {
-    if line.len() >= MAX_LINE {
-        return Err(LineError::TooLong);
-    }
-    let line = line.split(['\n', '\r', '\0']).next().unwrap_or_default();
-    let mut tokens: Vec<String> = Vec::new();
-    let mut rest = line;
-    while tokens.len() < 1 + MAX_ARGS + 2 {
-        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
-        if rest.is_empty() {
-            break;
-        }
-        if tokens.len() == 1 && tokens.first().is_some_and(|t| t.starts_with(':')) {
-            tokens.push(rest.to_owned());
-            break;
-        }
-        if let Some(quoted) = rest.strip_prefix('"') {
-            let end = quoted.find('"').unwrap_or(quoted.len());
-            tokens.push(quoted[..end].to_owned());
-            rest = quoted.get(end + 1..).unwrap_or_default();
-        } else {
-            let end = rest
-                .find(|c: char| c == '"' || c.is_ascii_whitespace())
-                .unwrap_or(rest.len());
-            tokens.push(rest[..end].to_owned());
-            rest = &rest[end..];
-        }
-    }
-    Ok(tokens)
+    Dialect::NTPQ.tokenize(line)
 }
 
-/// Parses a line against `table`; `Ok(None)` for a blank line.
+impl Dialect {
+    /// Splits a line into at most [`Dialect::max_tokens`] tokens: white space separates them;
+    /// with [`Dialect::quotes`], a token starting with `"` runs to the next `"` (which is
+    /// dropped); after a first token starting with `:` the rest of the line (leading white
+    /// space skipped) is one token.
+    ///
+    /// # Errors
+    /// [`LineError::TooLong`] for lines over [`MAX_LINE`] octets.
+    pub fn tokenize(&self, line: &str) -> Result<Vec<String>, LineError> {
+        if line.len() >= MAX_LINE {
+            return Err(LineError::TooLong);
+        }
+        let line = line.split(['\n', '\r', '\0']).next().unwrap_or_default();
+        let mut tokens: Vec<String> = Vec::new();
+        let mut rest = line;
+        while tokens.len() < self.max_tokens {
+            rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+            if rest.is_empty() {
+                break;
+            }
+            if tokens.len() == 1 && tokens.first().is_some_and(|t| t.starts_with(':')) {
+                tokens.push(rest.to_owned());
+                break;
+            }
+            if self.quotes
+                && let Some(quoted) = rest.strip_prefix('"')
+            {
+                let end = quoted.find('"').unwrap_or(quoted.len());
+                tokens.push(quoted[..end].to_owned());
+                rest = quoted.get(end + 1..).unwrap_or_default();
+            } else {
+                let end = rest
+                    .find(|c: char| (self.quotes && c == '"') || c.is_ascii_whitespace())
+                    .unwrap_or(rest.len());
+                tokens.push(rest[..end].to_owned());
+                rest = &rest[end..];
+            }
+        }
+        Ok(tokens)
+    }
+}
+
+/// Parses a line against `table`, in its [`Dialect`]; `Ok(None)` for a blank line.
 ///
 /// Arguments are read in order while the command takes more; an optional argument may be
 /// left out, and a token starting with `>` ends the arguments and names the output file
-/// (`> file` or `>file`).
+/// (`> file` or `>file`). In an address's place, `-4` and `-6` choose the family and the
+/// address follows; a rest-of-line argument takes every word up to `>` or the dialect's
+/// argument limit.
 ///
 /// # Errors
 /// See [`LineError`].
 pub fn parse_line(table: &CommandTable, line: &str) -> Result<Option<Invocation>, LineError> {
-    let tokens = tokenize(line)?;
+    let dialect = table.dialect();
+    let tokens = dialect.tokenize(line)?;
     let Some((word, rest)) = tokens.split_first() else {
         return Ok(None);
     };
@@ -177,10 +233,38 @@ pub fn parse_line(table: &CommandTable, line: &str) -> Result<Option<Invocation>
     let mut args = Vec::new();
     let mut next = 0;
     for spec in command.args {
+        let mut family = None;
+        if spec.kind == ArgKind::Address {
+            while let Some(version) = rest.get(next).and_then(|t| version_word(t)) {
+                family = Some(version);
+                next += 1;
+            }
+        }
+        if spec.kind == ArgKind::Rest {
+            let words = rest
+                .iter()
+                .skip(next)
+                .take_while(|t| !t.starts_with('>'))
+                .take(dialect.max_args.saturating_sub(args.len()));
+            let before = args.len();
+            args.extend(words.map(|t| Arg::Str(t.clone())));
+            next += args.len() - before;
+            if args.len() == before && !spec.optional {
+                return Err(LineError::Usage(command.usage()));
+            }
+            break;
+        }
         match rest.get(next) {
             None if spec.optional => break,
             None => return Err(LineError::Usage(command.usage())),
             Some(token) if spec.optional && token.starts_with('>') => break,
+            Some(token) if spec.kind == ArgKind::Address => {
+                args.push(Arg::Address {
+                    host: token.clone(),
+                    family,
+                });
+                next += 1;
+            }
             Some(token) => {
                 args.push(parse_arg(token, spec.kind)?);
                 next += 1;
@@ -212,9 +296,22 @@ pub fn parse_line(table: &CommandTable, line: &str) -> Result<Option<Invocation>
     }))
 }
 
+/// `-4` or `-6` as a family.
+fn version_word(token: &str) -> Option<IpVersion> {
+    match token {
+        "-4" => Some(IpVersion::V4),
+        "-6" => Some(IpVersion::V6),
+        _ => None,
+    }
+}
+
 fn parse_arg(token: &str, kind: ArgKind) -> Result<Arg, LineError> {
     match kind {
-        ArgKind::Str => Ok(Arg::Str(token.to_owned())),
+        ArgKind::Str | ArgKind::Rest => Ok(Arg::Str(token.to_owned())),
+        ArgKind::Address => Ok(Arg::Address {
+            host: token.to_owned(),
+            family: None,
+        }),
         ArgKind::Uint => {
             if let Some(index) = token.strip_prefix('&') {
                 return parse_u64(index)
@@ -229,11 +326,9 @@ fn parse_arg(token: &str, kind: ArgKind) -> Result<Arg, LineError> {
             .parse::<i64>()
             .map(Arg::Int)
             .map_err(|_| LineError::BadInt(token.to_owned())),
-        ArgKind::IpVersion => match token {
-            "-4" => Ok(Arg::Version(IpVersion::V4)),
-            "-6" => Ok(Arg::Version(IpVersion::V6)),
-            other => Err(LineError::BadIpVersion(other.to_owned())),
-        },
+        ArgKind::IpVersion => version_word(token)
+            .map(Arg::Version)
+            .ok_or_else(|| LineError::BadIpVersion(token.to_owned())),
     }
 }
 
@@ -372,6 +467,131 @@ mod tests {
         assert_eq!(
             parse_line(&t, "p").unwrap_err().to_string(),
             "***Command `p' ambiguous"
+        );
+    }
+
+    /// ntpdc's shapes: an address after `-4`/`-6`, optional addresses, trailing words.
+    static NTPDC: [CommandSpec; 4] = [
+        CommandSpec {
+            name: "addserver",
+            args: &[
+                ArgSpec::required("addr", ArgKind::Address),
+                ArgSpec::optional("keyid", ArgKind::Str),
+                ArgSpec::optional("version", ArgKind::Str),
+                ArgSpec::optional("option ...", ArgKind::Rest),
+            ],
+            help: "add a server",
+        },
+        CommandSpec {
+            name: "showpeer",
+            args: &[
+                ArgSpec::required("peer_address", ArgKind::Address),
+                ArgSpec::optional("peer2_addr", ArgKind::Address),
+            ],
+            help: "show peers",
+        },
+        CommandSpec {
+            name: "enable",
+            args: &[ArgSpec::required("flag ...", ArgKind::Rest)],
+            help: "set flags",
+        },
+        CommandSpec {
+            name: "sysinfo",
+            args: &[],
+            help: "system",
+        },
+    ];
+
+    fn ntpdc(line: &str) -> Result<Option<Invocation>, LineError> {
+        let table = CommandTable::new("ntpdc", &[&NTPDC]).with_dialect(Dialect::NTPDC);
+        parse_line(&table, line)
+    }
+
+    #[test]
+    fn dialects_read_different_numbers_of_tokens_and_quotes() {
+        let words: Vec<String> = (1..=20).map(|i| format!("w{i}")).collect();
+        let line = words.join(" ");
+        assert_eq!(tokenize(&line).unwrap(), words[..7]);
+        assert_eq!(Dialect::NTPDC.tokenize(&line).unwrap(), words[..18]);
+        assert_eq!(
+            Dialect::NTPDC.tokenize(r#"passwd "a b" c"d"#).unwrap(),
+            [r#"passwd"#, r#""a"#, r#"b""#, r#"c"d"#]
+        );
+        assert_eq!(
+            Dialect::NTPDC.tokenize("  peers\t-4 \n").unwrap(),
+            ["peers", "-4"]
+        );
+    }
+
+    #[test]
+    fn trailing_words_reach_the_command_intact() {
+        let line =
+            "addserver 10.77.98.1 0 4 iburst prefer minpoll 4 maxpoll 6 keyid 9 version 3 burst";
+        let inv = ntpdc(line).unwrap().unwrap();
+        assert_eq!(inv.command.name, "addserver");
+        assert!(inv.ignored.is_empty(), "{:?}", inv.ignored);
+        assert_eq!(
+            inv.words().join(" "),
+            line.strip_prefix("addserver ").unwrap()
+        );
+        assert_eq!(
+            inv.arg(0),
+            Some(&Arg::Address {
+                host: "10.77.98.1".into(),
+                family: None
+            })
+        );
+        // Fourteen arguments at most; what is beyond is reported as ignored.
+        let many: Vec<String> = (1..=16).map(|i| format!("o{i}")).collect();
+        let inv = ntpdc(&format!("addserver -6 fd77::1 {}", many.join(" ")))
+            .unwrap()
+            .unwrap();
+        assert_eq!(inv.args.len(), Dialect::NTPDC.max_args);
+        assert_eq!(
+            inv.ignored,
+            ["o14", "o15"],
+            "18 tokens read, the rest dropped"
+        );
+        assert_eq!(inv.words()[..2], ["-6", "fd77::1"]);
+        // ntpq's dialect would have cut the line at seven tokens.
+        assert_eq!(tokenize(line).unwrap().len(), 7);
+    }
+
+    #[test]
+    fn families_before_addresses_and_redirection_after_trailing_words() {
+        let inv = ntpdc("showpeer -4 10.0.0.1 -6 fd77::2 > out")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            inv.args,
+            [
+                Arg::Address {
+                    host: "10.0.0.1".into(),
+                    family: Some(IpVersion::V4)
+                },
+                Arg::Address {
+                    host: "fd77::2".into(),
+                    family: Some(IpVersion::V6)
+                }
+            ]
+        );
+        assert_eq!(inv.redirect, Some(PathBuf::from("out")));
+        let inv = ntpdc("enable stats monitor >flags.txt").unwrap().unwrap();
+        assert_eq!(inv.words(), ["stats", "monitor"]);
+        assert_eq!(inv.redirect, Some(PathBuf::from("flags.txt")));
+        let usage = |line: &str| ntpdc(line).unwrap_err().to_string();
+        assert_eq!(
+            usage("showpeer -4"),
+            "usage: showpeer [ -4|-6 ] peer_address [ peer2_addr ]"
+        );
+        assert_eq!(usage("enable"), "usage: enable flag ...");
+        assert_eq!(usage("enable > x"), "usage: enable flag ...");
+        let inv = ntpdc("sysinfo extra").unwrap().unwrap();
+        assert_eq!(inv.ignored, ["extra"]);
+        assert_eq!(
+            CommandTable::render_command_help(&NTPDC[0]),
+            "function: add a server\n\
+             usage: addserver [ -4|-6 ] addr [ keyid ] [ version ] [ option ... ]\n"
         );
     }
 }

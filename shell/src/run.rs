@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 
 use crate::input::Input;
 use crate::line::{Invocation, LineError, parse_line};
-use crate::table::{CommandTable, HELP_COMMANDS, Lookup};
+use crate::table::{CommandSpec, CommandTable, HELP_COMMANDS, Lookup};
 
 /// What the shell does after a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +34,20 @@ pub trait Handler {
 
     /// The exit status a failure stands for (1 to 255).
     fn exit_code(&self, err: &anyhow::Error) -> u8;
+
+    /// Writes the answer to `help`/`?` once the shell has found the `topic` (`None`: list
+    /// every command). The classic text unless a tool gives its own form (ntpdc's JSON).
+    ///
+    /// # Errors
+    /// Writing to `out` fails.
+    fn write_help(
+        &mut self,
+        _invocation: &Invocation,
+        topic: Option<&'static CommandSpec>,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        out.write_all(self.table().render_help(topic).as_bytes())
+    }
 }
 
 /// A command shell over a [`Handler`].
@@ -155,14 +169,11 @@ impl<H: Handler> Shell<H> {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> io::Result<()> {
-        let table = self.handler.table();
         let Some(word) = invocation.str_arg(0) else {
-            return out.write_all(table.render_listing().as_bytes());
+            return self.handler.write_help(invocation, None, out);
         };
-        match table.lookup(word) {
-            Lookup::Found(spec) => {
-                out.write_all(CommandTable::render_command_help(spec).as_bytes())
-            }
+        match self.handler.table().lookup(word) {
+            Lookup::Found(spec) => self.handler.write_help(invocation, Some(spec), out),
             Lookup::Unknown => {
                 self.fail(USAGE_STATUS);
                 writeln!(err, "Command `{word}' is unknown")
@@ -326,5 +337,54 @@ mod tests {
             "{err}"
         );
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A tool that answers help in its own form.
+    struct Json(Echo);
+
+    impl Handler for Json {
+        fn table(&self) -> &CommandTable {
+            self.0.table()
+        }
+
+        fn execute(&mut self, inv: &Invocation, out: &mut dyn Write) -> anyhow::Result<Flow> {
+            self.0.execute(inv, out)
+        }
+
+        fn exit_code(&self, err: &anyhow::Error) -> u8 {
+            self.0.exit_code(err)
+        }
+
+        fn write_help(
+            &mut self,
+            invocation: &Invocation,
+            topic: Option<&'static CommandSpec>,
+            out: &mut dyn Write,
+        ) -> io::Result<()> {
+            writeln!(
+                out,
+                "{{\"command\":\"{}\",\"topic\":\"{}\"}}",
+                invocation.command.name,
+                topic.map_or("", |t| t.name)
+            )
+        }
+    }
+
+    #[test]
+    fn a_tool_may_give_help_its_own_form() {
+        let mut sh = Shell::new(Json(Echo {
+            table: CommandTable::new("tool", &[&LIST]),
+            ran: Vec::new(),
+        }));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        for line in ["help", "? ec", "help zz"] {
+            sh.run_line(line, &mut out, &mut err).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"command\":\"help\",\"topic\":\"\"}\n{\"command\":\"?\",\"topic\":\"echo\"}\n"
+        );
+        assert_eq!(String::from_utf8(err).unwrap(), "Command `zz' is unknown\n");
+        assert_eq!(sh.status(), USAGE_STATUS);
     }
 }

@@ -3,8 +3,10 @@
 
 use std::fmt::Write as _;
 
-/// How an argument token is interpreted (the classic tools' `NTP_STR`, `NTP_UINT`, `NTP_INT`
-/// and `IP_VERSION`).
+use crate::line::MAX_ARGS;
+
+/// How an argument token is interpreted (the classic tools' `NTP_STR`, `NTP_UINT`, `NTP_INT`,
+/// `IP_VERSION` and `NTP_ADD`, and ntpdc's extra words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArgKind {
     /// Any text.
@@ -15,6 +17,46 @@ pub enum ArgKind {
     Int,
     /// `-4` or `-6`.
     IpVersion,
+    /// A host name or address; a `-4` or `-6` token in its place chooses the address family
+    /// and does not take the place (ntpdc's `NTP_ADD`). The tool resolves it.
+    Address,
+    /// Every word left on the line up to the dialect's argument limit, each one argument
+    /// (ntpdc's trailing options and keywords); a `>` word ends it. Only last in a command.
+    Rest,
+}
+
+/// How a tool reads its lines and lays out its help: the classic ntpq and ntpdc differ in
+/// how many words they read, whether `"` quotes, and the width of the `help` listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// Most tokens read from a line (the command, its arguments, `-4`/`-6` before addresses,
+    /// `>` and the file name); the rest of the line is dropped unread.
+    pub max_tokens: usize,
+    /// Most arguments a command is given, the words of an [`ArgKind::Rest`] included.
+    pub max_args: usize,
+    /// Whether `"…"` makes one token of several words.
+    pub quotes: bool,
+    /// Width of the `help` listing.
+    pub help_width: usize,
+}
+
+impl Dialect {
+    /// ntpq 4.2.8: a command, four arguments and `> file`; quotes group words; 76 columns.
+    pub const NTPQ: Self = Self {
+        max_tokens: 1 + MAX_ARGS + 2,
+        max_args: MAX_ARGS,
+        quotes: true,
+        help_width: 76,
+    };
+
+    /// ntpdc 4.2.8: a command, a `-4`/`-6`, four declared and ten more arguments, and
+    /// `> file` (18 tokens, 14 arguments); no quoting; 78 columns.
+    pub const NTPDC: Self = Self {
+        max_tokens: 1 + 1 + MAX_ARGS + 10 + 2,
+        max_args: MAX_ARGS + 10,
+        quotes: false,
+        help_width: 78,
+    };
 }
 
 /// One argument of a command.
@@ -55,7 +97,8 @@ impl ArgSpec {
 pub struct CommandSpec {
     /// The full name; any unique prefix selects it.
     pub name: &'static str,
-    /// Its arguments, in order (the classic tools allow at most four).
+    /// Its arguments, in order (the classic tools declare at most four, the last of which may
+    /// be an [`ArgKind::Rest`]).
     pub args: &'static [ArgSpec],
     /// What it does, shown by `help <command>`.
     pub help: &'static str,
@@ -65,8 +108,20 @@ impl CommandSpec {
     /// The `usage:` line: `usage: rv [ assocID ] [ varname1 ]`.
     #[must_use]
     pub fn usage(&self) -> String {
-        let mut out = format!("usage: {}", self.name);
+        format!("usage: {}{}", self.name, self.synopsis())
+    }
+
+    /// The arguments as the usage line shows them, each after a space; `[ -4|-6 ]` before the
+    /// first address, as ntpdc shows it.
+    #[must_use]
+    pub fn synopsis(&self) -> String {
+        let mut out = String::new();
+        let mut family_shown = false;
         for arg in self.args {
+            if arg.kind == ArgKind::Address && !family_shown {
+                out.push_str(" [ -4|-6 ]");
+                family_shown = true;
+            }
             if arg.optional {
                 let _ = write!(out, " [ {} ]", arg.name);
             } else {
@@ -74,6 +129,33 @@ impl CommandSpec {
             }
         }
         out
+    }
+}
+
+/// Short constructors for the static command tables the tools write.
+pub mod build {
+    use super::{ArgKind, ArgSpec, CommandSpec};
+
+    /// An optional argument: [`ArgSpec::optional`].
+    #[must_use]
+    pub const fn opt(name: &'static str, kind: ArgKind) -> ArgSpec {
+        ArgSpec::optional(name, kind)
+    }
+
+    /// A required argument: [`ArgSpec::required`].
+    #[must_use]
+    pub const fn req(name: &'static str, kind: ArgKind) -> ArgSpec {
+        ArgSpec::required(name, kind)
+    }
+
+    /// A command.
+    #[must_use]
+    pub const fn spec(
+        name: &'static str,
+        args: &'static [ArgSpec],
+        help: &'static str,
+    ) -> CommandSpec {
+        CommandSpec { name, args, help }
     }
 }
 
@@ -92,29 +174,43 @@ pub enum Lookup {
 #[derive(Debug, Clone)]
 pub struct CommandTable {
     tool: &'static str,
+    dialect: Dialect,
     commands: Vec<&'static CommandSpec>,
 }
 
 /// Names of the help commands the shell answers itself.
 pub const HELP_COMMANDS: [&str; 2] = ["?", "help"];
 
-/// Width of the `help` listing, as in the classic tools.
-const SCREEN_WIDTH: usize = 76;
-
 impl CommandTable {
-    /// A table for `tool` (used in `<tool> commands:`) from one or more static lists; the
-    /// shell's own `?` and `help` entries are added first.
+    /// A table for `tool` (used in `<tool> commands:`) from one or more static lists, read in
+    /// ntpq's [`Dialect`]; the shell's own `?` and `help` entries are added first.
     #[must_use]
     pub fn new(tool: &'static str, lists: &[&'static [CommandSpec]]) -> Self {
         let mut commands: Vec<&'static CommandSpec> = HELP_SPECS.iter().collect();
         commands.extend(lists.iter().flat_map(|list| list.iter()));
-        Self { tool, commands }
+        Self {
+            tool,
+            dialect: Dialect::NTPQ,
+            commands,
+        }
+    }
+
+    /// The same table read in another dialect.
+    #[must_use]
+    pub fn with_dialect(self, dialect: Dialect) -> Self {
+        Self { dialect, ..self }
     }
 
     /// The tool's name.
     #[must_use]
     pub fn tool(&self) -> &'static str {
         self.tool
+    }
+
+    /// How lines are read and help is laid out.
+    #[must_use]
+    pub fn dialect(&self) -> &Dialect {
+        &self.dialect
     }
 
     /// Every command, in table order (`?` and `help` first).
@@ -165,7 +261,7 @@ impl CommandTable {
     pub fn render_listing(&self) -> String {
         let names = self.completions("");
         let width = names.iter().map(|n| n.len()).max().unwrap_or(0) + 1;
-        let cols = (SCREEN_WIDTH / width).max(1);
+        let cols = (self.dialect.help_width / width).max(1);
         let rows = names.len().div_ceil(cols);
         let mut out = format!("{} commands:\n", self.tool);
         for row in 0..rows {
@@ -181,6 +277,12 @@ impl CommandTable {
     #[must_use]
     pub fn render_command_help(spec: &CommandSpec) -> String {
         format!("function: {}\n{}\n", spec.help, spec.usage())
+    }
+
+    /// The answer to `help` (`topic` `None`) or `help <topic>`.
+    #[must_use]
+    pub fn render_help(&self, topic: Option<&CommandSpec>) -> String {
+        topic.map_or_else(|| self.render_listing(), Self::render_command_help)
     }
 }
 
@@ -295,5 +397,44 @@ mod tests {
         assert_eq!(t.completions("p"), ["passwd", "peers"]);
         assert_eq!(t.completions("")[0], "config-from-file");
         assert!(t.completions("?").is_empty());
+    }
+
+    #[test]
+    fn ntpdc_listing_is_78_columns_wide() {
+        // Twelve names (with `help`), the widest 12 characters → width 13: ntpq's 76 columns
+        // hold 5 names a row (3 rows), ntpdc's 78 hold 6 (2 rows).
+        static TWELVE: [CommandSpec; 11] = {
+            const fn c(name: &'static str) -> CommandSpec {
+                CommandSpec {
+                    name,
+                    args: &[],
+                    help: "",
+                }
+            }
+            [
+                c("untrustedkey"),
+                c("a"),
+                c("b"),
+                c("c"),
+                c("d"),
+                c("e"),
+                c("f"),
+                c("g"),
+                c("i"),
+                c("j"),
+                c("k"),
+            ]
+        };
+        let ntpq = CommandTable::new("ntpq", &[&TWELVE]);
+        let ntpdc = CommandTable::new("ntpdc", &[&TWELVE]).with_dialect(Dialect::NTPDC);
+        let rows = |t: &CommandTable| t.render_listing().lines().count() - 1;
+        assert_eq!(rows(&ntpq), 3);
+        assert_eq!(rows(&ntpdc), 2);
+        assert!(ntpdc.render_listing().starts_with("ntpdc commands:\n"));
+        assert_eq!(ntpdc.render_help(None), ntpdc.render_listing());
+        assert_eq!(
+            ntpdc.render_help(Some(&TWELVE[0])),
+            "function: \nusage: untrustedkey\n"
+        );
     }
 }

@@ -1,19 +1,10 @@
-//! Command-line words: splitting, addresses with `-4`/`-6`, numbers.
+//! A command's words as the shell hands them over: `-4`/`-6` and addresses, numbers.
 
 use std::net::IpAddr;
 
 use ntpkit::transport::{Family, resolve};
 
 use crate::error::{CmdError, usage};
-
-/// Splits a command line into words at spaces and tabs (the classic tool has no quoting).
-#[must_use]
-pub fn tokenize(line: &str) -> Vec<String> {
-    line.split([' ', '\t', '\r', '\n'])
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
 
 /// Splits `-4`/`-6` off the words: the family asked for (the last one wins) and the rest.
 #[must_use]
@@ -102,12 +93,11 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
-        tokenize(s)
+        s.split_whitespace().map(str::to_owned).collect()
     }
 
     #[test]
-    fn tokens_and_families() {
-        assert_eq!(tokenize("  peers\t-4 \n"), ["peers", "-4"]);
+    fn families_addresses_and_numbers() {
         assert_eq!(family_filter(&words("-6")).unwrap(), Some(Family::V6));
         assert_eq!(family_filter(&[]).unwrap(), None);
         assert!(family_filter(&words("5")).is_err());

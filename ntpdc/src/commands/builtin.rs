@@ -5,68 +5,16 @@ use ntpkit::auth::{Key, KeyId, KeyType};
 use serde_json::json;
 
 use super::args::{family_and_rest, number};
-use super::{COMMANDS, Ctx, Lookup, Output, find, names};
+use super::{Ctx, Output};
 use crate::error::{CmdError, usage};
 
-/// The width the command list is laid out in.
-const SCREEN_WIDTH: usize = 78;
-
-fn at_most_one(args: &[String]) -> Result<Option<&str>, CmdError> {
-    match args {
-        [] => Ok(None),
-        [one] => Ok(Some(one)),
-        [_, extra, ..] => Err(usage(format!("unexpected argument '{extra}'"))),
-    }
-}
-
-/// The synopsis line of a command.
-#[must_use]
-pub fn synopsis(name: &str, usage: &str) -> String {
-    if usage.is_empty() {
-        format!("usage: {name}")
-    } else {
-        format!("usage: {name} {usage}")
-    }
-}
-
-pub fn help(_ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    match at_most_one(args)? {
-        None => {
-            let names = names();
-            let width = names.iter().map(|n| n.len()).max().unwrap_or(0) + 1;
-            let cols = (SCREEN_WIDTH / width).max(1);
-            let rows = names.len().div_ceil(cols);
-            let mut text = String::from("ntpdc commands:\n");
-            for row in 0..rows {
-                for name in names.iter().skip(row).step_by(rows) {
-                    text.push_str(&format!("{name:<width$}"));
-                }
-                text = text.trim_end().to_owned();
-                text.push('\n');
-            }
-            let commands: Vec<_> = COMMANDS
-                .iter()
-                .filter(|c| c.name != "?")
-                .map(|c| json!({ "name": c.name, "usage": c.usage, "help": c.help }))
-                .collect();
-            Ok(Output::new(text, json!({ "commands": commands })))
-        }
-        Some(word) => match find(word) {
-            Ok(c) => Ok(Output::new(
-                format!("function: {}\n{}\n", c.help, synopsis(c.name, c.usage)),
-                json!({ "name": c.name, "usage": c.usage, "help": c.help }),
-            )),
-            Err(Lookup::Unknown) => Err(usage(format!("command '{word}' is unknown"))),
-            Err(Lookup::Ambiguous(all)) => Err(usage(format!(
-                "command '{word}' is ambiguous: {}",
-                all.join(", ")
-            ))),
-        },
-    }
+/// The one argument of a command that takes at most one (the shell drops any more).
+fn first(args: &[String]) -> Option<&str> {
+    args.first().map(String::as_str)
 }
 
 pub fn timeout(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    if let Some(ms) = at_most_one(args)? {
+    if let Some(ms) = first(args) {
         ctx.session.settings.timeout_ms = number::<u64>(ms, "timeout")?.max(1);
     }
     let ms = ctx.session.settings.timeout_ms;
@@ -81,7 +29,7 @@ pub fn timeout(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErro
 }
 
 pub fn delay(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    if let Some(ms) = at_most_one(args)? {
+    if let Some(ms) = first(args) {
         ctx.session.settings.delay_ms = number::<i64>(ms, "delay")?;
     }
     let ms = ctx.session.settings.delay_ms;
@@ -138,7 +86,7 @@ pub fn passwd(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError
         Some(id) if id != 0 => id,
         _ => return Err(usage("keyid must be defined first (`keyid N`)")),
     };
-    let secret = match at_most_one(args)? {
+    let secret = match first(args) {
         Some(s) => s.to_owned(),
         None => prompt_secret()?,
     };
@@ -156,7 +104,7 @@ pub fn passwd(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError
 }
 
 pub fn hostnames(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    match at_most_one(args)? {
+    match first(args) {
         None => {}
         Some("yes") => ctx.session.settings.hostnames = true,
         Some("no") => ctx.session.settings.hostnames = false,
@@ -173,7 +121,7 @@ pub fn hostnames(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdEr
 
 pub fn debug(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
     let level = &mut ctx.session.settings.debug;
-    let text = match at_most_one(args)? {
+    let text = match first(args) {
         None => format!("debug level is {level}\n"),
         Some(word) => {
             match word {
@@ -197,7 +145,7 @@ pub fn quit(_ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError
 }
 
 pub fn keyid(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    if let Some(word) = at_most_one(args)? {
+    if let Some(word) = first(args) {
         ctx.session.auth.keyid = Some(number(word, "key ID")?);
         return Ok(Output::new(
             String::new(),
@@ -216,7 +164,7 @@ pub fn keyid(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError>
 }
 
 pub fn keytype(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    if let Some(word) = at_most_one(args)? {
+    if let Some(word) = first(args) {
         let kind = KeyType::from_name(word).map_err(|e| usage(e.to_string()))?;
         ctx.session.auth.keytype = Some(kind);
         return Ok(Output::new(
@@ -235,8 +183,7 @@ pub fn keytype(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErro
     ))
 }
 
-pub fn version(_ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    at_most_one(args)?;
+pub fn version(_ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let version = env!("CARGO_PKG_VERSION");
     Ok(Output::new(
         format!("ntpdc {version} (ntpkit)\n"),

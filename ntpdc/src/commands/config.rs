@@ -347,10 +347,7 @@ pub fn reset(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError>
     )
 }
 
-pub fn readkeys(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    if let Some(extra) = args.first() {
-        return Err(usage(format!("unexpected argument '{extra}'")));
-    }
+pub fn readkeys(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     signed(ctx, RequestCode::RereadKeys, &|_| Ok(Items::none()), &[])
 }
 
@@ -504,10 +501,11 @@ fn seconds(word: &str) -> Option<NtpTimestamp> {
 }
 
 pub fn fudge(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    let [clock, which, value] = args else {
+    let (family, rest) = family_and_rest(args);
+    let [clock, which, value] = rest.as_slice() else {
         return Err(usage("an address, a factor and a value are required"));
     };
-    let clockadr = match address(clock, None)? {
+    let clockadr = match address(clock, family)? {
         IpAddr::V4(v4) if v4.octets()[..2] == [127, 127] => v4,
         other => {
             return Err(usage(format!(
@@ -522,9 +520,9 @@ pub fn fudge(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError>
         fudgetime: NtpTimestamp::ZERO,
         value: 0,
     };
-    let shown: Value = match which.as_str() {
+    let shown: Value = match *which {
         "time1" | "time2" => {
-            item.which = if which == "time1" {
+            item.which = if *which == "time1" {
                 FudgeWhich::Time1
             } else {
                 FudgeWhich::Time2
@@ -533,7 +531,7 @@ pub fn fudge(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError>
             json!(item.fudgetime.as_offset_seconds())
         }
         "val1" | "val2" => {
-            item.which = if which == "val1" {
+            item.which = if *which == "val1" {
                 FudgeWhich::Val1
             } else {
                 FudgeWhich::Val2
@@ -568,7 +566,14 @@ pub fn fudge(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::tokenize;
+
+    /// The words the shared shell hands `addserver` for `args`.
+    fn tokenize(args: &str) -> Vec<String> {
+        ntpkit_shell::parse_line(&crate::commands::table(), &format!("addserver {args}"))
+            .expect("parses")
+            .expect("a command")
+            .words()
+    }
 
     #[test]
     fn peer_options_as_ntpdc_reads_them() {
@@ -604,6 +609,23 @@ mod tests {
             assert!(parse_peer(&tokenize(bad), 3, false).is_err(), "{bad}");
         }
         assert!(parse_peer(&tokenize("10.77.98.1"), 3, true).is_err());
+    }
+
+    #[test]
+    fn a_full_line_of_options_reaches_the_parser() {
+        // Thirteen words after the address: ntpdc's fourteen arguments, all of them used.
+        let words =
+            tokenize("-4 10.77.98.1 0 4 iburst prefer burst minpoll 4 maxpoll 6 keyid 7 version 3");
+        assert_eq!(words.len(), 15, "{words:?}");
+        let item = parse_peer(&words, 3, false).unwrap();
+        assert_eq!((item.keyid, item.version), (KeyId(7), 3));
+        assert_eq!((item.minpoll, item.maxpoll), (4, 6));
+        assert!(item.flags.contains(
+            ConfPeerFlags::IBURST
+                | ConfPeerFlags::PREFER
+                | ConfPeerFlags::BURST
+                | ConfPeerFlags::AUTHENABLE
+        ));
     }
 
     #[test]

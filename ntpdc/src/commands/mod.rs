@@ -1,18 +1,20 @@
-//! The command table: every ntpdc command with its argument synopsis, a one-line help and
-//! its handler. Commands may be abbreviated to any unique prefix, as in the classic tool.
+//! The command table: every ntpdc command as the shared shell reads it (its arguments shaped
+//! as classic ntpdc declares them, and a one-line help), and the handler that runs it. The
+//! shell does the rest: abbreviations, `help`/`?`, usage lines and `> file`.
 
 mod args;
 mod builtin;
 mod config;
 mod query;
 
+use ntpkit_shell::ArgKind::{Address, IpVersion, Rest, Str};
+use ntpkit_shell::build::{opt, req, spec};
+use ntpkit_shell::{ArgSpec, CommandSpec, CommandTable, Dialect};
 use serde_json::Value;
 
 use crate::error::CmdError;
 use crate::render::View;
 use crate::session::Session;
-
-pub use args::tokenize;
 
 /// What a command produced: its text (the classic layout) and its JSON result.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,423 +55,383 @@ pub struct Ctx<'s, 'v> {
     pub view: View<'v>,
 }
 
-/// A command handler: the context and the arguments after the command word.
+/// A command handler: the context and the command's arguments as words (an address after
+/// the `-4`/`-6` typed before it, trailing options one word each).
 pub type Handler = fn(&mut Ctx<'_, '_>, &[String]) -> Result<Output, CmdError>;
 
-/// One command.
+/// How a command runs.
 #[derive(Debug, Clone, Copy)]
 pub struct Command {
-    /// Its name.
-    pub name: &'static str,
-    /// Argument synopsis.
-    pub usage: &'static str,
-    /// One-line description.
-    pub help: &'static str,
-    /// Whether it talks to the server (needs an open host).
-    pub remote: bool,
     /// Its handler.
     pub run: Handler,
+    /// Whether it talks to the server (needs an open host).
+    pub remote: bool,
 }
 
-const fn local(
-    name: &'static str,
-    usage: &'static str,
-    help: &'static str,
-    run: Handler,
-) -> Command {
-    Command {
-        name,
-        usage,
-        help,
-        remote: false,
-        run,
-    }
-}
-
-const fn remote(
-    name: &'static str,
-    usage: &'static str,
-    help: &'static str,
-    run: Handler,
-) -> Command {
-    Command {
-        name,
-        usage,
-        help,
-        remote: true,
-        run,
-    }
-}
-
-/// Every command, built-ins first (so `h` is `help`, as in the classic tool's lookup order).
-pub const COMMANDS: &[Command] = &[
-    local("?", "[command]", "the same as help", builtin::help),
-    local(
-        "help",
-        "[command]",
-        "list the commands, or show one command's synopsis",
-        builtin::help,
+const NONE: &[ArgSpec] = &[];
+const AF: &[ArgSpec] = &[opt("-4|-6", IpVersion)];
+const ADDRESSES: &[ArgSpec] = &[req("address", Address), opt("address ...", Rest)];
+const PEER: &[ArgSpec] = &[
+    req("address", Address),
+    opt("keyid", Str),
+    opt("version", Str),
+    opt(
+        "prefer|burst|iburst|minpoll N|maxpoll N|keyid N|version N ...",
+        Rest,
     ),
-    local(
+];
+const RESTRICT: &[ArgSpec] = &[
+    req("address", Address),
+    req("mask", Address),
+    req(
+        "ntpport|ignore|noserve|notrust|noquery|nomodify|nopeer|notrap|lptrap|limited|version|kod|flake ...",
+        Rest,
+    ),
+];
+const SYS_FLAGS: &[ArgSpec] = &[req(
+    "auth|bclient|calibrate|kernel|monitor|ntp|pps|stats ...",
+    Rest,
+)];
+const TRAP: &[ArgSpec] = &[
+    req("address", Address),
+    opt("port", Str),
+    opt("interface", Address),
+];
+const KEYS: &[ArgSpec] = &[req("keyid ...", Rest)];
+const KEY: &[ArgSpec] = &[req("keyid", Str)];
+
+/// Local commands (the classic built-ins; the shell adds `?` and `help`).
+pub static BUILTINS: [CommandSpec; 11] = [
+    spec(
         "timeout",
-        "[msec]",
+        &[opt("msec", Str)],
         "show or set how long to wait for a reply",
-        builtin::timeout,
     ),
-    local(
+    spec(
         "delay",
-        "[msec]",
+        &[opt("msec", Str)],
         "show or set the time added to authentication timestamps",
-        builtin::delay,
     ),
-    local(
+    spec(
         "host",
-        "[-4|-6] [hostname]",
+        &[opt("-4|-6", Str), opt("hostname", Str)],
         "show or change the server queried",
-        builtin::host,
     ),
-    local(
+    spec(
         "passwd",
-        "[secret]",
-        "give the secret of the key used to sign requests",
-        builtin::passwd,
+        &[opt("secret", Str)],
+        "give the secret of the key used to sign requests (asked without echo if left out)",
     ),
-    local(
+    spec(
         "hostnames",
-        "[yes|no]",
+        &[opt("yes|no", Str)],
         "show reference clocks and known hosts by name, or only addresses",
-        builtin::hostnames,
     ),
-    local(
+    spec(
         "debug",
-        "[no|more|less]",
+        &[opt("no|more|less", Str)],
         "show or change the debugging level",
-        builtin::debug,
     ),
-    local("quit", "", "leave ntpdc", builtin::quit),
-    local("exit", "", "leave ntpdc", builtin::quit),
-    local(
+    spec("quit", NONE, "leave ntpdc"),
+    spec("exit", NONE, "leave ntpdc"),
+    spec(
         "keyid",
-        "[keyid]",
+        &[opt("keyid", Str)],
         "show or set the key ID used to sign requests (0: send unsigned)",
-        builtin::keyid,
     ),
-    local(
+    spec(
         "keytype",
-        "[md5|sha1|sha256|aes128cmac]",
+        &[opt("md5|sha1|sha256|aes128cmac", Str)],
         "show or set the type of a key given with passwd",
-        builtin::keytype,
     ),
-    local("version", "", "show ntpdc's version", builtin::version),
-    remote(
+    spec("version", NONE, "show ntpdc's version"),
+];
+
+/// Commands that talk to the server over mode 7.
+pub static OPCMDS: [CommandSpec; 41] = [
+    spec(
         "listpeers",
-        "[-4|-6]",
+        AF,
         "list the server's associations, one a line",
-        query::listpeers,
     ),
-    remote(
-        "peers",
-        "[-4|-6]",
-        "summary of every association (tally by mode)",
-        query::peers,
-    ),
-    remote(
+    spec("peers", AF, "summary of every association (tally by mode)"),
+    spec(
         "dmpeers",
-        "[-4|-6]",
+        AF,
         "summary of every association (tally by selection)",
-        query::dmpeers,
     ),
-    remote(
+    spec(
         "showpeer",
-        "[-4|-6] address [address...]",
+        ADDRESSES,
         "everything the server holds about up to four associations",
-        query::showpeer,
     ),
-    remote(
+    spec(
         "pstats",
-        "[-4|-6] address [address...]",
+        ADDRESSES,
         "packet counters of up to four associations",
-        query::pstats,
     ),
-    remote(
+    spec(
         "loopinfo",
-        "[oneline|multiline]",
+        &[opt("oneline|multiline", Str)],
         "the clock discipline loop's state",
-        query::loopinfo,
     ),
-    remote(
-        "sysinfo",
-        "",
-        "the server's system variables and flags",
-        query::sysinfo,
-    ),
-    remote(
-        "sysstats",
-        "",
-        "the server's packet counters",
-        query::sysstats,
-    ),
-    remote(
-        "memstats",
-        "",
-        "association memory counters",
-        query::memstats,
-    ),
-    remote("iostats", "", "input/output counters", query::iostats),
-    remote("timerstats", "", "timer counters", query::timerstats),
-    remote(
-        "addpeer",
-        "[-4|-6] address [keyid] [version] [prefer|burst|iburst|minpoll N|maxpoll N|keyid N|version N...]",
-        "add a symmetric active association",
-        config::addpeer,
-    ),
-    remote(
-        "addserver",
-        "[-4|-6] address [keyid] [version] [prefer|burst|iburst|minpoll N|maxpoll N|keyid N|version N...]",
-        "add a client association to a server",
-        config::addserver,
-    ),
-    remote(
+    spec("sysinfo", NONE, "the server's system variables and flags"),
+    spec("sysstats", NONE, "the server's packet counters"),
+    spec("memstats", NONE, "association memory counters"),
+    spec("iostats", NONE, "input/output counters"),
+    spec("timerstats", NONE, "timer counters"),
+    spec("addpeer", PEER, "add a symmetric active association"),
+    spec("addserver", PEER, "add a client association to a server"),
+    spec(
         "addrefclock",
-        "address [mode] [prefer|minpoll N|maxpoll N...]",
+        &[
+            req("address", Address),
+            opt("mode", Str),
+            opt("prefer|minpoll N|maxpoll N ...", Rest),
+        ],
         "add a reference clock",
-        config::addrefclock,
     ),
-    remote(
+    spec(
         "broadcast",
-        "[-4|-6] address [keyid] [version] [minpoll N|maxpoll N|keyid N|version N...]",
+        &[
+            req("address", Address),
+            opt("keyid", Str),
+            opt("version", Str),
+            opt("minpoll N|maxpoll N|keyid N|version N ...", Rest),
+        ],
         "add a broadcast association",
-        config::broadcast,
     ),
-    remote(
+    spec(
         "unconfig",
-        "[-4|-6] address [address...]",
+        ADDRESSES,
         "remove up to eight configured associations",
-        config::unconfig,
     ),
-    remote(
-        "enable",
-        "auth|bclient|calibrate|kernel|monitor|ntp|pps|stats...",
-        "set system flags",
-        config::enable,
-    ),
-    remote(
-        "disable",
-        "auth|bclient|calibrate|kernel|monitor|ntp|pps|stats...",
-        "clear system flags",
-        config::disable,
-    ),
-    remote(
-        "reslist",
-        "[-4|-6]",
-        "the server's restriction list",
-        query::reslist,
-    ),
-    remote(
+    spec("enable", SYS_FLAGS, "set system flags"),
+    spec("disable", SYS_FLAGS, "clear system flags"),
+    spec("reslist", AF, "the server's restriction list"),
+    spec(
         "restrict",
-        "[-4|-6] address mask ntpport|ignore|noserve|notrust|noquery|nomodify|nopeer|notrap|lptrap|limited|version|kod|flake...",
+        RESTRICT,
         "add a restriction entry, or flags to one",
-        config::restrict,
     ),
-    remote(
+    spec(
         "unrestrict",
-        "[-4|-6] address mask ntpport|ignore|noserve|notrust|noquery|nomodify|nopeer|notrap|lptrap|limited|version|kod|flake...",
+        RESTRICT,
         "remove flags from a restriction entry",
-        config::unrestrict,
     ),
-    remote(
+    spec(
         "delrestrict",
-        "[-4|-6] address mask [ntpport]",
+        &[
+            req("address", Address),
+            req("mask", Address),
+            opt("ntpport", Str),
+        ],
         "delete a restriction entry",
-        config::delrestrict,
     ),
-    remote(
+    spec(
         "monlist",
-        "[version]",
+        &[opt("version", Str)],
         "the server's monitor (MRU) list; mode 7 traffic is metered",
-        query::monlist,
     ),
-    remote(
+    spec(
         "reset",
-        "io|sys|mem|timer|auth|ctl|allpeers...",
+        &[req("io|sys|mem|timer|auth|ctl|allpeers ...", Rest)],
         "reset counters of the named subsystems",
-        config::reset,
     ),
-    remote(
+    spec(
         "preset",
-        "[-4|-6] address [address...]",
+        ADDRESSES,
         "reset the counters of up to eight associations",
-        config::preset,
     ),
-    remote(
-        "readkeys",
-        "",
-        "make the server read its keys file again",
-        config::readkeys,
-    ),
-    remote(
-        "trustedkey",
-        "keyid [keyid...]",
-        "add keys to the server's trusted keys",
-        config::trustedkey,
-    ),
-    remote(
+    spec("readkeys", NONE, "make the server read its keys file again"),
+    spec("trustedkey", KEYS, "add keys to the server's trusted keys"),
+    spec(
         "untrustedkey",
-        "keyid [keyid...]",
+        KEYS,
         "remove keys from the server's trusted keys",
-        config::untrustedkey,
     ),
-    remote(
-        "authinfo",
-        "",
-        "the server's authentication counters",
-        query::authinfo,
-    ),
-    remote("traps", "", "the traps set in the server", query::traps),
-    remote(
-        "addtrap",
-        "[-4|-6] address [port] [interface]",
-        "set a trap",
-        config::addtrap,
-    ),
-    remote(
-        "clrtrap",
-        "[-4|-6] address [port] [interface]",
-        "clear a trap",
-        config::clrtrap,
-    ),
-    remote(
+    spec("authinfo", NONE, "the server's authentication counters"),
+    spec("traps", NONE, "the traps set in the server"),
+    spec("addtrap", TRAP, "set a trap"),
+    spec("clrtrap", TRAP, "clear a trap"),
+    spec(
         "requestkey",
-        "keyid",
+        KEY,
         "change the key the server wants on mode 7 requests",
-        config::requestkey,
     ),
-    remote(
+    spec(
         "controlkey",
-        "keyid",
+        KEY,
         "change the key the server wants on mode 6 writes",
-        config::controlkey,
     ),
-    remote(
-        "ctlstats",
-        "",
-        "the server's mode 6 counters",
-        query::ctlstats,
-    ),
-    remote(
+    spec("ctlstats", NONE, "the server's mode 6 counters"),
+    spec(
         "clockstat",
-        "address [address...]",
+        ADDRESSES,
         "status of up to eight reference clocks",
-        query::clockstat,
     ),
-    remote(
+    spec(
         "fudge",
-        "address time1|time2|val1|val2|flags value",
+        &[
+            req("address", Address),
+            req("time1|time2|val1|val2|flags", Str),
+            req("value", Str),
+        ],
         "change one of a reference clock's fudge factors",
-        config::fudge,
     ),
-    remote(
+    spec(
         "clkbug",
-        "address [address...]",
+        ADDRESSES,
         "debugging values of up to eight reference clocks",
-        query::clkbug,
     ),
-    remote(
-        "kerninfo",
-        "",
-        "the kernel clock discipline's variables",
-        query::kerninfo,
-    ),
-    remote(
+    spec("kerninfo", NONE, "the kernel clock discipline's variables"),
+    spec(
         "ifstats",
-        "",
+        NONE,
         "the server's interfaces and their counters",
-        query::ifstats,
     ),
-    remote(
+    spec(
         "ifreload",
-        "",
+        NONE,
         "make the server rescan its interfaces, then list them",
-        query::ifreload,
     ),
 ];
 
-/// Why a word names no single command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lookup {
-    /// No command starts with it.
-    Unknown,
-    /// Several commands start with it.
-    Ambiguous(Vec<&'static str>),
-}
-
-/// The command `word` names: an exact name, or the one name it is a prefix of.
-///
-/// # Errors
-/// No command, or more than one, matches.
-pub fn find(word: &str) -> Result<&'static Command, Lookup> {
-    if let Some(exact) = COMMANDS.iter().find(|c| c.name == word) {
-        return Ok(exact);
-    }
-    let matches: Vec<&Command> = COMMANDS
-        .iter()
-        .filter(|c| !word.is_empty() && c.name.starts_with(word))
-        .collect();
-    match matches.as_slice() {
-        [] => Err(Lookup::Unknown),
-        [one] => Ok(one),
-        many => Err(Lookup::Ambiguous(many.iter().map(|c| c.name).collect())),
-    }
-}
-
-/// The commands as the shared shell describes them (for its line editor's completion); `?`
-/// and `help` are the shell's own.
-pub static SPECS: std::sync::LazyLock<Vec<ntpkit_shell::CommandSpec>> =
-    std::sync::LazyLock::new(|| {
-        COMMANDS
-            .iter()
-            .filter(|c| !matches!(c.name, "?" | "help"))
-            .map(|c| ntpkit_shell::CommandSpec {
-                name: c.name,
-                args: &[],
-                help: c.help,
-            })
-            .collect()
-    });
-
-/// The names for completion and help, sorted, without `?`.
+/// ntpdc's commands as the shared shell reads them: ntpdc's dialect (up to 18 words a line,
+/// no quoting, a 78-column `help`).
 #[must_use]
-pub fn names() -> Vec<&'static str> {
-    let mut names: Vec<&str> = COMMANDS
-        .iter()
-        .map(|c| c.name)
-        .filter(|n| *n != "?")
-        .collect();
-    names.sort_unstable();
-    names
+pub fn table() -> CommandTable {
+    CommandTable::new("ntpdc", &[&BUILTINS, &OPCMDS]).with_dialect(Dialect::NTPDC)
+}
+
+/// How the command named `name` in [`table`] runs; `None` for the shell's own `?` and `help`.
+#[must_use]
+pub fn command(name: &str) -> Option<Command> {
+    let local = |run: Handler| Some(Command { run, remote: false });
+    let remote = |run: Handler| Some(Command { run, remote: true });
+    match name {
+        "timeout" => local(builtin::timeout),
+        "delay" => local(builtin::delay),
+        "host" => local(builtin::host),
+        "passwd" => local(builtin::passwd),
+        "hostnames" => local(builtin::hostnames),
+        "debug" => local(builtin::debug),
+        "quit" | "exit" => local(builtin::quit),
+        "keyid" => local(builtin::keyid),
+        "keytype" => local(builtin::keytype),
+        "version" => local(builtin::version),
+        "listpeers" => remote(query::listpeers),
+        "peers" => remote(query::peers),
+        "dmpeers" => remote(query::dmpeers),
+        "showpeer" => remote(query::showpeer),
+        "pstats" => remote(query::pstats),
+        "loopinfo" => remote(query::loopinfo),
+        "sysinfo" => remote(query::sysinfo),
+        "sysstats" => remote(query::sysstats),
+        "memstats" => remote(query::memstats),
+        "iostats" => remote(query::iostats),
+        "timerstats" => remote(query::timerstats),
+        "addpeer" => remote(config::addpeer),
+        "addserver" => remote(config::addserver),
+        "addrefclock" => remote(config::addrefclock),
+        "broadcast" => remote(config::broadcast),
+        "unconfig" => remote(config::unconfig),
+        "enable" => remote(config::enable),
+        "disable" => remote(config::disable),
+        "reslist" => remote(query::reslist),
+        "restrict" => remote(config::restrict),
+        "unrestrict" => remote(config::unrestrict),
+        "delrestrict" => remote(config::delrestrict),
+        "monlist" => remote(query::monlist),
+        "reset" => remote(config::reset),
+        "preset" => remote(config::preset),
+        "readkeys" => remote(config::readkeys),
+        "trustedkey" => remote(config::trustedkey),
+        "untrustedkey" => remote(config::untrustedkey),
+        "authinfo" => remote(query::authinfo),
+        "traps" => remote(query::traps),
+        "addtrap" => remote(config::addtrap),
+        "clrtrap" => remote(config::clrtrap),
+        "requestkey" => remote(config::requestkey),
+        "controlkey" => remote(config::controlkey),
+        "ctlstats" => remote(query::ctlstats),
+        "clockstat" => remote(query::clockstat),
+        "fudge" => remote(config::fudge),
+        "clkbug" => remote(query::clkbug),
+        "kerninfo" => remote(query::kerninfo),
+        "ifstats" => remote(query::ifstats),
+        "ifreload" => remote(query::ifreload),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ntpkit_shell::{Lookup, parse_line};
 
     #[test]
-    fn abbreviations() {
-        assert_eq!(find("peers").unwrap().name, "peers");
-        assert_eq!(find("sysi").unwrap().name, "sysinfo");
-        assert_eq!(find("mon").unwrap().name, "monlist");
-        assert!(matches!(find("sys"), Err(Lookup::Ambiguous(v)) if v == ["sysinfo", "sysstats"]));
-        assert!(matches!(find("bogus"), Err(Lookup::Unknown)));
-        assert!(matches!(find(""), Err(Lookup::Unknown)));
+    fn abbreviations_as_the_shell_reads_them() {
+        let t = table();
+        let name = |word: &str| match t.lookup(word) {
+            Lookup::Found(c) => c.name,
+            other => panic!("{word}: {other:?}"),
+        };
+        assert_eq!(name("peers"), "peers");
+        assert_eq!(name("sysi"), "sysinfo");
+        assert_eq!(name("mon"), "monlist");
+        assert_eq!(name("?"), "?");
+        assert_eq!(t.lookup("sys"), Lookup::Ambiguous(2));
+        assert_eq!(t.lookup("h"), Lookup::Ambiguous(3));
+        assert_eq!(t.lookup("bogus"), Lookup::Unknown);
     }
 
     #[test]
-    fn every_command_is_documented_once() {
+    fn every_command_has_one_line_of_help_and_a_handler() {
         let mut seen = std::collections::HashSet::new();
-        for c in COMMANDS {
+        for c in table().commands() {
             assert!(seen.insert(c.name), "{} twice", c.name);
             assert!(!c.help.is_empty() && !c.help.contains('\n'), "{}", c.name);
+            let last = c.args.len().saturating_sub(1);
+            for (i, a) in c.args.iter().enumerate() {
+                assert!(a.kind != Rest || i == last, "{}: rest not last", c.name);
+            }
+            let handled = command(c.name);
+            assert_eq!(
+                handled.is_some(),
+                !ntpkit_shell::HELP_COMMANDS.contains(&c.name),
+                "{}",
+                c.name
+            );
+            let remote = OPCMDS.iter().any(|o| o.name == c.name);
+            assert_eq!(handled.is_some_and(|h| h.remote), remote, "{}", c.name);
         }
-        assert_eq!(names().len(), COMMANDS.len() - 1);
+        assert_eq!(seen.len(), 2 + BUILTINS.len() + OPCMDS.len());
+    }
+
+    #[test]
+    fn classic_argument_shapes() {
+        let t = table();
+        let words = |line: &str| parse_line(&t, line).unwrap().unwrap().words();
+        assert_eq!(words("peers -6"), ["-6"]);
+        assert_eq!(
+            words("showpeer -6 fd77::1 fd77::2"),
+            ["-6", "fd77::1", "fd77::2"]
+        );
+        assert_eq!(
+            words("restrict 10.77.98.7 255.255.255.255 nomodify notrap kod > /dev/null"),
+            ["10.77.98.7", "255.255.255.255", "nomodify", "notrap", "kod"]
+        );
+        let usage = |line: &str| parse_line(&t, line).unwrap_err().to_string();
+        assert_eq!(
+            usage("restrict 10.77.98.7 255.255.255.255"),
+            "usage: restrict [ -4|-6 ] address mask \
+             ntpport|ignore|noserve|notrust|noquery|nomodify|nopeer|notrap|lptrap|limited|version|kod|flake ..."
+        );
+        assert_eq!(usage("peers 5"), "***Version must be either 4 or 6");
+        assert_eq!(
+            usage("fudge 127.127.1.0 time1"),
+            "usage: fudge [ -4|-6 ] address time1|time2|val1|val2|flags value"
+        );
     }
 }

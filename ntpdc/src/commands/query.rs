@@ -31,13 +31,6 @@ fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }
 
-fn no_args(args: &[String]) -> Result<(), CmdError> {
-    match args.first() {
-        None => Ok(()),
-        Some(extra) => Err(usage(format!("unexpected argument '{extra}'"))),
-    }
-}
-
 /// Sends `code` without items.
 fn plain(
     ctx: &mut Ctx<'_, '_>,
@@ -174,8 +167,7 @@ pub fn loopinfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErr
     ))
 }
 
-pub fn sysinfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn sysinfo(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: SysInfoItem = one(&plain(ctx, RequestCode::SysInfo, false)?)?;
     Ok(Output::new(
         render::sysinfo(&item, &ctx.view),
@@ -183,8 +175,7 @@ pub fn sysinfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErro
     ))
 }
 
-pub fn sysstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn sysstats(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let response = plain(ctx, RequestCode::SysStats, false)?;
     let item: SysStatsItem = one(&response)?;
     let size = usize::from(response.itemsize);
@@ -194,8 +185,7 @@ pub fn sysstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErr
     ))
 }
 
-pub fn memstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn memstats(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: MemStatsItem = one(&plain(ctx, RequestCode::MemStats, false)?)?;
     Ok(Output::new(
         render::memstats(&item),
@@ -203,8 +193,7 @@ pub fn memstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErr
     ))
 }
 
-pub fn iostats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn iostats(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: IoStatsItem = one(&plain(ctx, RequestCode::IoStats, false)?)?;
     Ok(Output::new(
         render::iostats(&item),
@@ -212,8 +201,7 @@ pub fn iostats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErro
     ))
 }
 
-pub fn timerstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn timerstats(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: TimerStatsItem = one(&plain(ctx, RequestCode::TimerStats, false)?)?;
     Ok(Output::new(
         render::timerstats(&item),
@@ -221,8 +209,7 @@ pub fn timerstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdE
     ))
 }
 
-pub fn authinfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn authinfo(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: AuthInfoItem = one(&plain(ctx, RequestCode::AuthInfo, false)?)?;
     Ok(Output::new(
         render::authinfo(&item),
@@ -230,8 +217,7 @@ pub fn authinfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErr
     ))
 }
 
-pub fn ctlstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn ctlstats(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: ControlStatsItem = one(&plain(ctx, RequestCode::GetCtlStats, false)?)?;
     Ok(Output::new(
         render::ctlstats(&item),
@@ -239,8 +225,7 @@ pub fn ctlstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErr
     ))
 }
 
-pub fn kerninfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn kerninfo(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let item: KernelInfoItem = one(&plain(ctx, RequestCode::GetKernel, false)?)?;
     Ok(Output::new(
         render::kerninfo(&item),
@@ -248,8 +233,7 @@ pub fn kerninfo(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErr
     ))
 }
 
-pub fn traps(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    no_args(args)?;
+pub fn traps(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
     let response = plain(ctx, RequestCode::Traps, false)?;
     let items = decode::<TrapItem>(&response)?;
     let records: Vec<TrapRecord> = items.iter().map(TrapRecord::from).collect();
@@ -284,11 +268,10 @@ pub fn reslist(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdErro
 }
 
 pub fn monlist(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    let version: Option<i64> = match args {
-        [] => None,
-        [v] => Some(super::args::number(v, "version")?),
-        [_, extra, ..] => return Err(usage(format!("unexpected argument '{extra}'"))),
-    };
+    let version: Option<i64> = args
+        .first()
+        .map(|v| super::args::number(v, "version"))
+        .transpose()?;
     // Without a version, try MON_GETLIST_1 and fall back to MON_GETLIST if it is unknown.
     let first = if matches!(version, None | Some(1)) {
         RequestCode::MonGetList1
@@ -374,12 +357,7 @@ pub fn clkbug(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError
     ))
 }
 
-fn interfaces(
-    ctx: &mut Ctx<'_, '_>,
-    args: &[String],
-    code: RequestCode,
-) -> Result<Output, CmdError> {
-    no_args(args)?;
+fn interfaces(ctx: &mut Ctx<'_, '_>, code: RequestCode) -> Result<Output, CmdError> {
     let response = plain(ctx, code, true)?;
     let items = decode::<IfStatsItem>(&response)?;
     if usize::from(response.itemsize) != IfStatsItem::SIZE && !items.is_empty() {
@@ -398,10 +376,10 @@ fn interfaces(
     ))
 }
 
-pub fn ifstats(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    interfaces(ctx, args, RequestCode::IfStats)
+pub fn ifstats(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
+    interfaces(ctx, RequestCode::IfStats)
 }
 
-pub fn ifreload(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> {
-    interfaces(ctx, args, RequestCode::IfReload)
+pub fn ifreload(ctx: &mut Ctx<'_, '_>, _args: &[String]) -> Result<Output, CmdError> {
+    interfaces(ctx, RequestCode::IfReload)
 }

@@ -180,9 +180,9 @@ fn commands_from_standard_input_and_abbreviations() {
         !out.stdout.contains("remote           local"),
         "quit stops:\n{out}"
     );
-    assert!(out.stderr.contains("bogus: unknown command"), "{out}");
-    assert!(
-        out.stderr.contains("ambiguous command: sysinfo, sysstats"),
+    // The shared shell's messages are classic ntpdc's, to the letter.
+    assert_eq!(
+        out.stderr, "***Command `bogus' unknown\n***Command `sys' ambiguous\n",
         "{out}"
     );
     assert_eq!(out.code, Some(2), "usage errors set exit status 2");

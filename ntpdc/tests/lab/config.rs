@@ -93,6 +93,40 @@ fn addserver_addpeer_broadcast_then_unconfig() {
 }
 
 #[test]
+fn a_full_addserver_line_reaches_the_server_intact() {
+    let lab = Lab::get();
+    let host = ntp3(lab);
+    let _undo = undo(lab, &host, &["unconfig 10.77.98.12"]);
+    // Thirteen words after the address: classic ntpdc's fourteen arguments, every one used
+    // (ntpq's seven-token lines would have cut it after `iburst`). Bare numbers are the key ID
+    // and version; the later `keyid`/`version` keywords override them.
+    let line =
+        "addserver -4 10.77.98.12 5 3 iburst prefer burst minpoll 4 maxpoll 6 keyid 0 version 4";
+    let out = ours_signed(lab, 1, &["--json", "-c", line, &host]);
+    out.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["arguments"].as_array().map(Vec::len), Some(15), "{doc}");
+    assert_eq!(doc["result"]["minpoll"], 4, "{doc}");
+    assert_eq!(doc["result"]["maxpoll"], 6, "{doc}");
+    assert_eq!(doc["result"]["version"], 4, "{doc}");
+    assert_eq!(doc["result"]["keyid"], 0, "{doc}");
+    // What the daemon made of it, read by the reference ntpdc.
+    let info = theirs(lab, &["-n", "-c", "showpeer 10.77.98.12", &host]).stdout;
+    assert!(info.contains("hmode client"), "{info}");
+    assert!(info.contains("hpoll 4, keyid 0, version 4"), "{info}");
+    assert!(info.contains("flags config, prefer, burst"), "{info}");
+    // The same line without its address is a usage error, before anything is sent.
+    let usage = ours_signed(lab, 1, &["-c", "addserver -4", &host]);
+    assert_eq!(usage.code, Some(2), "{usage}");
+    assert!(
+        usage
+            .stderr
+            .starts_with("usage: addserver [ -4|-6 ] address [ keyid ] [ version ] [ "),
+        "{usage}"
+    );
+}
+
+#[test]
 fn restrict_unrestrict_delrestrict_show_in_reslist() {
     let lab = Lab::get();
     let host = ntp3(lab);

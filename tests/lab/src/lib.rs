@@ -15,6 +15,7 @@
 //! out.assert_stdout_contains(&format!("*{}", lab.ntp2().v4));
 //! ```
 
+mod binaries;
 pub mod cli;
 mod daemons;
 mod exec;
@@ -26,9 +27,11 @@ mod probe;
 mod process;
 mod relay;
 mod responder;
+mod scratch;
 mod session;
 mod state;
 mod surface;
+mod terminal;
 mod topology;
 
 use std::ffi::OsStr;
@@ -37,6 +40,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+pub use binaries::workspace_binary;
 pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
 pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
 pub use mode7::{Mode7Answer, Mode7Responder, Mode7Script, MonitorEntry};
@@ -46,8 +50,10 @@ pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
 pub use responder::{Responder, Step, parse_script};
+pub use scratch::{SCRATCH_LAB_INDEXES, ScratchBuilder, ScratchDaemon, ScratchKind};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
+pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
