@@ -18,7 +18,7 @@
 //!   tests reach it by running commands in its namespace ([`ScratchDaemon::command`],
 //!   [`ScratchDaemon::reference`], [`ScratchDaemon::udp_exchange`]). Nothing else on the machine can
 //!   reach it and it can reach nothing. [`ScratchBuilder::on_lab`] attaches it instead to the lab bridge on
-//!   a spare address `10.77.0.50`–`59` / `fd77::50`–`59` (claimed machine-wide, see
+//!   a spare address `10.77.0.60`–`69` / `fd77::60`–`69` (claimed machine-wide, see
 //!   [`SCRATCH_LAB_INDEXES`]), so lab hosts can talk to it and it can use lab daemons as servers.
 //! - **Safety.** An ntpd configuration always starts with `disable kernel` (a test line saying `enable
 //!   kernel` is refused), chrony runs with `-x`, and every daemon runs under `setpriv --bounding-set

@@ -18,7 +18,7 @@ use crate::topology::{BRIDGE_NETNS, CLIENT_POOL_V4, CLIENT_POOL_V6, HOSTS, v4, v
 
 /// Address indexes a scratch daemon on the lab bridge may take: `10.77.0.N`, `fd77::N` (indexes the lab
 /// layout gives its own hosts are skipped).
-pub const SCRATCH_LAB_INDEXES: std::ops::RangeInclusive<u8> = 50..=59;
+pub const SCRATCH_LAB_INDEXES: std::ops::RangeInclusive<u8> = 60..=69;
 
 /// Prefix of scratch namespaces: `ntpkit-s<pid>.<start>.<n>`, so stale ones can be told apart.
 pub const NETNS_PREFIX: &str = "ntpkit-s";
