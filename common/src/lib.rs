@@ -17,6 +17,8 @@
 //!   item sizes, response reassembly and the exchange;
 //! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
+//! - [`check`]: health checks of servers (metrics, thresholds, verdicts) and their Nagios and
+//!   OpenMetrics renderings;
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
 //!   local time.
@@ -25,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod check;
 pub mod control;
 pub mod error;
 pub mod exchange;
