@@ -20,7 +20,9 @@ pub enum RefidMode {
     version,
     about = "query and control NTP servers over mode 6 (classic ntpq, plus JSON)",
     after_help = "Commands are those of the classic ntpq; with none on the command line ntpq \
-                  reads them from standard input (with a prompt on a terminal). Type `help`."
+                  reads them from standard input (with a prompt on a terminal). Type `help`.\n\
+                  Health checks: `ntpq check --help` (monitoring plugins, JSON, Prometheus) and \
+                  `ntpq serve --help` (Prometheus scraping)."
 )]
 pub struct Cli {
     /// Resolve host names to IPv4 addresses only.

@@ -3,8 +3,10 @@
 //! The binary is a thin `main` over [`main`]; [`run`] takes parsed arguments and an output
 //! stream so tests can capture what it prints. Commands run through the shared shell
 //! (`ntpkit-shell`): from `-c` (each on every host, in order), from a terminal with a prompt,
-//! or from a pipe.
+//! or from a pipe. `ntpq check` and `ntpq serve` (health checks, [`check`]) are subcommands
+//! with their own command line.
 
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod commands;
@@ -128,7 +130,11 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
 /// Parses the process arguments, runs, and maps errors to a one-line message and exit code.
 #[must_use]
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse_ordered(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if check::is_subcommand(&args) {
+        return check::main(args);
+    }
+    let cli = match Cli::try_parse_ordered(args) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };

@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(state, CheckState::Ok);
         assert_eq!(
             text,
-            "NTP OK: ntp3: synchronized to 10.77.0.2 at stratum 3, offset +26.0 us, stratum 3, \
+            "NTP OK: ntp3: synchronized to 10.77.0.2 at stratum 3, offset +26.0 us, \
              jitter 6.0 us|offset=0.000026s;-0.05:0.05;-0.1:0.1 jitter=0.000006s;;;0 \
              stratum=3;;4;0;16 truechimers=1;;;0 candidates=1;;;0 reach=8;;;0;8 \
              root_distance=0.0125s;;;0\n"

@@ -358,9 +358,10 @@ fn peer_metrics(assoc: AssocId, selection: Selection, vars: &VarList) -> PeerMet
     }
 }
 
-/// Milliseconds (as ntpd reports them) to seconds.
+/// Milliseconds (as ntpd reports them, at most nanoseconds in their decimals) to seconds,
+/// rounded to the picosecond so that `0.036` ms reads `0.000036` s, not `0.000035999999…`.
 fn ms(value: f64) -> f64 {
-    value / 1e3
+    (value * 1e9).round() / 1e12
 }
 
 /// Reads ntpd's `ctl_putfs` date, `YYYYMMDDHHMM` in UTC (the `expire` and `leapsec` system

@@ -534,40 +534,46 @@ fn leapfile_check(
 }
 
 /// The server's status text: synchronization first, then offset and jitter (always, when
-/// known), then every other judged quantity.
+/// known), then every other judged quantity (an OK stratum only when the first part does not
+/// already say it).
 fn summarize(m: &HostMetrics, checks: &[CheckResult]) -> String {
     let mut parts = Vec::new();
-    let sync = checks.iter().find(|c| c.name == "sync");
-    match (m.synchronized, &m.refid, m.stratum) {
+    let find = |name: &str| checks.iter().find(|c| c.name == name);
+    let says_stratum = match (m.synchronized, &m.refid, m.stratum) {
         (Some(true), Some(refid), Some(stratum)) => {
             parts.push(format!(
                 "synchronized to {} at stratum {stratum}",
                 refid.text
             ));
+            true
         }
         _ => {
-            if let Some(c) = sync {
-                parts.push(c.message.clone());
-            }
+            parts.extend(find("sync").map(|c| c.message.clone()));
+            false
         }
+    };
+    if let Some(leap) = find("leap").filter(|c| c.state != CheckState::Ok) {
+        parts.push(leap.message.clone());
+    }
+    match (find("offset"), m.offset_s) {
+        (Some(c), _) => parts.push(c.message.clone()),
+        (None, Some(offset)) => parts.push(format!("offset {}", format_seconds(offset, true))),
+        (None, None) => {}
+    }
+    match (find("jitter"), m.jitter_s) {
+        (Some(c), _) => parts.push(c.message.clone()),
+        (None, Some(jitter)) => parts.push(format!("jitter {}", format_seconds(jitter, false))),
+        (None, None) => {}
     }
     for c in checks {
-        match c.name {
-            "sync" => {}
-            "leap" if c.state == CheckState::Ok => {}
-            _ => parts.push(c.message.clone()),
+        let shown = match c.name {
+            "sync" | "leap" | "offset" | "jitter" => false,
+            "stratum" => !(says_stratum && c.state == CheckState::Ok),
+            _ => true,
+        };
+        if shown {
+            parts.push(c.message.clone());
         }
-    }
-    let judged = |name: &str| checks.iter().any(|c| c.name == name);
-    if !judged("offset")
-        && let Some(offset) = m.offset_s
-    {
-        parts.push(format!("offset {}", format_seconds(offset, true)));
-    }
-    if !judged("jitter")
-        && let Some(jitter) = m.jitter_s
-    {
-        parts.push(format!("jitter {}", format_seconds(jitter, false)));
     }
     parts.join(", ")
 }

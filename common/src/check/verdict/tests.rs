@@ -249,9 +249,9 @@ fn messages_say_what_crossed_which_level() {
     );
     assert_eq!(
         r.summary,
-        "synchronized, offset -300.000 ms (WARNING: over 100.000 ms), stratum 3, \
-         reach 376 (7 of 8) (WARNING: under 8), leap file expires 2026-12-28T00:00Z, \
-         in 36.5 days, jitter 2.000 ms"
+        "synchronized, offset -300.000 ms (WARNING: over 100.000 ms), jitter 2.000 ms, \
+         stratum 3, reach 376 (7 of 8) (WARNING: under 8), leap file expires \
+         2026-12-28T00:00Z, in 36.5 days"
     );
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["thresholds"]["offset_s"]["warn"], 0.1);
