@@ -99,6 +99,7 @@ pub struct ScratchBuilder {
     network: Network,
     conf: Vec<String>,
     keys: Option<Keys>,
+    clock_shift_s: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +134,15 @@ impl ScratchBuilder {
         S: Into<String>,
     {
         self.conf.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs the daemon (reference ntpd or NTPsec; chrony refuses) on a clock shifted by `seconds` through
+    /// libfaketime, as the lab's `ahead` and `behind` are (kernel packet timestamps refused, so its replies are
+    /// consistently shifted): e.g. days ahead, into the last day before a leap second of its leap file.
+    /// Only the daemon's view of the time changes; the machine's clock is untouched.
+    pub fn clock_shift(mut self, seconds: f64) -> Self {
+        self.clock_shift_s = Some(seconds);
         self
     }
 
@@ -185,6 +195,7 @@ impl ScratchDaemon {
             network: Network::Loopback,
             conf: Vec::new(),
             keys: None,
+            clock_shift_s: None,
         }
     }
 
@@ -195,6 +206,9 @@ impl ScratchDaemon {
         };
         if let Some(line) = builder.conf.iter().find(refuses) {
             bail!("refusing '{line}': scratch daemons never discipline the machine's clock");
+        }
+        if builder.kind == ScratchKind::Chrony && builder.clock_shift_s.is_some() {
+            bail!("a shifted clock is offered for ntpd and NTPsec only");
         }
         sweep_stale();
         let me = ProcId::current();
@@ -220,7 +234,7 @@ impl ScratchDaemon {
         daemon.v6 = attached.v6;
         daemon.lease = attached.lease;
         let conf = daemon.write_files(builder)?;
-        daemon.spawn(&conf)?;
+        daemon.spawn(&conf, builder.clock_shift_s)?;
         daemon.wait_ready()?;
         Ok(daemon)
     }
@@ -252,7 +266,7 @@ impl ScratchDaemon {
         Ok(path)
     }
 
-    fn spawn(&mut self, conf: &Path) -> anyhow::Result<()> {
+    fn spawn(&mut self, conf: &Path, clock_shift_s: Option<f64>) -> anyhow::Result<()> {
         let out_path = match self.kind {
             // chronyd -d logs to standard error: that file is its log.
             ScratchKind::Chrony => self.log_path(),
@@ -276,6 +290,18 @@ impl ScratchDaemon {
                 } else {
                     PathBuf::from("/usr/sbin/ntpd")
                 };
+                if let Some(shift) = clock_shift_s {
+                    // As for the lab's shifted hosts: libfaketime preloaded (never the `faketime`
+                    // wrapper), kernel packet timestamps refused so that T2 is shifted too.
+                    let wrapper = self.dir.join("no-packet-stamps.py");
+                    fs::write(&wrapper, crate::daemons::NO_PACKET_STAMPS)
+                        .with_context(|| format!("cannot write {}", wrapper.display()))?;
+                    cmd.arg("/usr/bin/python3")
+                        .arg(&wrapper)
+                        .env("LD_PRELOAD", crate::daemons::LIBFAKETIME)
+                        .env("FAKETIME", format!("{shift:+.3}s"))
+                        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+                }
                 cmd.arg(&ntpd).arg("-n").arg("-c").arg(conf);
                 cmd.arg("-p").arg(self.dir.join("ntpd.pid"));
                 cmd.arg("-l").arg(self.log_path());
