@@ -1173,6 +1173,45 @@ impl Drop for KillOnDrop<'_> {
     }
 }
 
+#[test]
+fn the_documented_jq_recipe_works() {
+    let lab = Lab::get();
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/health-checks.md"
+    ))
+    .unwrap();
+    let block = doc
+        .split("<!-- recipe:jq -->")
+        .nth(1)
+        .expect("the recipe marker");
+    let script: Vec<&str> = block
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("the recipe block")
+        .lines()
+        .filter(|l| !l.starts_with("servers="))
+        .collect();
+    let script = script.join("\n");
+    let bin = tempdir();
+    std::os::unix::fs::symlink(NTPQ, bin.path.join("ntpq")).unwrap();
+    let run = |servers: &str| {
+        lab.command("bash")
+            .args(["-c", &script])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.path.display()))
+            .env("servers", servers)
+            .run()
+    };
+    let healthy = run(&[v4(lab.ntp1()), v4(lab.ntp2()), v4(lab.ntp3())].join(" "));
+    assert_eq!(healthy.stdout, "NTP is healthy\n", "{healthy}");
+    let troubled = run(&[v4(lab.ntp1()), "10.77.97.1".to_owned(), v4(lab.ntp3())].join(" "));
+    assert_eq!(
+        troubled.stdout, "10.77.97.1: UNKNOWN: no answer (no response after 2 attempts)\n",
+        "{troubled}"
+    );
+}
+
 // ---- JSON shape and command line -----------------------------------------------------------
 
 #[test]

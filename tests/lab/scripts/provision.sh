@@ -23,9 +23,10 @@ sys_libs=(libedit2 libcap2 libevent-core-2.1-7)
 # Daemons on shifted clocks: libfaketime (preloaded into the daemon) and the seccomp bindings of the wrapper
 # that keeps kernel receive timestamps off (scripts/no-packet-stamps.py).
 shift_pkgs=(libfaketime python3-seccomp)
-# Health-check tests (ntpq check): monitoring-plugins' check_ntp_peer to compare verdicts with, and a
-# Python venv in the cache holding PyPI's prometheus_client, whose parsers validate our exposition.
-check_pkgs=(monitoring-plugins-basic python3-venv)
+# Health-check tests (ntpq check): monitoring-plugins' check_ntp_peer to compare verdicts with, jq for the
+# documented shell recipe, and a Python venv in the cache holding PyPI's prometheus_client, whose parsers
+# validate our exposition.
+check_pkgs=(monitoring-plugins-basic jq python3-venv)
 venv="$cache/py"
 prometheus_client="prometheus_client==0.26.0"
 # What the lab itself runs: ip (iproute2), kill/pgrep/sysctl (procps), setpriv/unshare/flock (util-linux),
@@ -68,7 +69,7 @@ system_ok() {
 }
 
 check_tools_ok() {
-    [ -x /usr/lib/nagios/plugins/check_ntp_peer ] || return 1
+    [ -x /usr/lib/nagios/plugins/check_ntp_peer ] && command -v jq >/dev/null || return 1
     "$venv/bin/python3" -c 'import prometheus_client.parser, prometheus_client.openmetrics.parser' 2>/dev/null
 }
 
