@@ -137,12 +137,30 @@ impl HostReport {
         probe: ProbeResult,
         thresholds: &Thresholds,
     ) -> Self {
+        let first_reason = |probe: &ProbeResult| {
+            probe
+                .failures
+                .first()
+                .map(|f| {
+                    f.split_once(": ")
+                        .map_or(f.as_str(), |(_, why)| why)
+                        .to_owned()
+                })
+                .unwrap_or_default()
+        };
         if !probe.answered {
-            let why = probe.failures.first().map_or("no answer", |f| {
-                f.split_once(": ").map_or(f.as_str(), |(_, w)| w)
-            });
-            let message = format!("no answer ({why})");
+            let message = format!("no answer ({})", first_reason(&probe));
             return Self::unknown(host, address, message, probe, thresholds);
+        }
+        let first_round_lost = ["association list", "system variables"]
+            .iter()
+            .all(|what| probe.missing.iter().any(|m| m == what));
+        if first_round_lost {
+            // It answered, but only with errors: nothing to judge.
+            let message = format!("no usable answer ({})", first_reason(&probe));
+            let mut report = Self::unknown(host, address, message, probe, thresholds);
+            report.answered = true;
+            return report;
         }
         let m = &probe.metrics;
         let mut checks = vec![sync_check(m, &probe.missing), leap_check(m, thresholds)];

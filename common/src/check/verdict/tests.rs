@@ -361,6 +361,22 @@ fn silence_and_unresolved_names_are_unknown() {
     assert_eq!((r.state, r.exit_code), (CheckState::Unknown, 3));
     assert_eq!(r.summary, "no answer (no response after 2 attempts)");
     assert!(!r.partial);
+    // An answer made only of errors is no more use than silence, but it is an answer.
+    let refused = ProbeResult {
+        answered: true,
+        metrics: HostMetrics::default(),
+        missing: vec!["association list".to_owned(), "system variables".to_owned()],
+        failures: vec![
+            "association list: server error: permission denied".to_owned(),
+            "system variables: server error: permission denied".to_owned(),
+        ],
+    };
+    let r = HostReport::evaluate("h", None, refused, &t);
+    assert_eq!((r.state, r.answered), (CheckState::Unknown, true));
+    assert_eq!(
+        r.summary,
+        "no usable answer (server error: permission denied)"
+    );
     let r = HostReport::unreachable("nosuch", "cannot resolve 'nosuch'", &t);
     assert_eq!(r.checks[0].name, "answer");
     assert_eq!(r.state, CheckState::Unknown);
