@@ -248,18 +248,18 @@ pub fn command_names(table: &CommandTable) -> Vec<&'static str> {
 /// (`["ntpq"]`, `["ntpq", "check"]`).
 #[must_use]
 pub fn walk(cmd: &Command) -> Vec<(Vec<String>, Command)> {
-    fn visit(path: Vec<String>, cmd: &Command, out: &mut Vec<(Vec<String>, Command)>) {
-        out.push((path.clone(), cmd.clone()));
+    fn visit(path: &[String], cmd: &Command, out: &mut Vec<(Vec<String>, Command)>) {
+        out.push((path.to_vec(), cmd.clone()));
         for sub in cmd.get_subcommands() {
             if sub.get_name() == "help" || sub.is_hide_set() {
                 continue;
             }
-            let mut p = path.clone();
+            let mut p = path.to_vec();
             p.push(sub.get_name().to_owned());
-            visit(p, sub, out);
+            visit(&p, sub, out);
         }
     }
     let mut out = Vec::new();
-    visit(vec![cmd.get_name().to_owned()], cmd, &mut out);
+    visit(&[cmd.get_name().to_owned()], cmd, &mut out);
     out
 }
