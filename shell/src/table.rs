@@ -419,7 +419,10 @@ mod tests {
         assert_eq!(table().render_help(None), listing);
         let section = table().render_help_section();
         assert!(section.starts_with("Commands (with -c, at the `ntpq>` prompt"));
-        assert!(section.ends_with("\n  writevar          write variables\n"), "{section}");
+        assert!(
+            section.ends_with("\n  writevar          write variables\n"),
+            "{section}"
+        );
     }
 
     #[test]
