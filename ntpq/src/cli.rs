@@ -20,7 +20,8 @@ pub enum RefidMode {
     version,
     about = "query and control NTP servers over mode 6 (classic ntpq, plus JSON)",
     after_help = "Commands are those of the classic ntpq; with none on the command line ntpq \
-                  reads them from standard input (with a prompt on a terminal). Type `help`."
+                  reads them from standard input (with a prompt on a terminal). Type `help`.",
+    after_long_help = crate::commands::table().render_help_section()
 )]
 pub struct Cli {
     /// Resolve host names to IPv4 addresses only.
