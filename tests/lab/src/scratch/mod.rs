@@ -99,6 +99,7 @@ pub struct ScratchBuilder {
     network: Network,
     conf: Vec<String>,
     keys: Option<Keys>,
+    faketime: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +134,15 @@ impl ScratchBuilder {
         S: Into<String>,
     {
         self.conf.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs the daemon on a clock from libfaketime: `spec` is a `FAKETIME` value, e.g.
+    /// `@2026-11-30 23:00:00` (starts there and runs on) or `+2.5s`. The reference ntpd also runs
+    /// under the wrapper that refuses kernel receive timestamps (see `docs/lab.md`); NTPsec does
+    /// not (it exits without them: "fetch_timestamp: no msghdrs"), so its receive times are real.
+    pub fn faketime(mut self, spec: impl Into<String>) -> Self {
+        self.faketime = Some(spec.into());
         self
     }
 
@@ -185,6 +195,7 @@ impl ScratchDaemon {
             network: Network::Loopback,
             conf: Vec::new(),
             keys: None,
+            faketime: None,
         }
     }
 
@@ -220,7 +231,7 @@ impl ScratchDaemon {
         daemon.v6 = attached.v6;
         daemon.lease = attached.lease;
         let conf = daemon.write_files(builder)?;
-        daemon.spawn(&conf)?;
+        daemon.spawn(&conf, builder.faketime.as_deref())?;
         daemon.wait_ready()?;
         Ok(daemon)
     }
@@ -252,7 +263,7 @@ impl ScratchDaemon {
         Ok(path)
     }
 
-    fn spawn(&mut self, conf: &Path) -> anyhow::Result<()> {
+    fn spawn(&mut self, conf: &Path, faketime: Option<&str>) -> anyhow::Result<()> {
         let out_path = match self.kind {
             // chronyd -d logs to standard error: that file is its log.
             ScratchKind::Chrony => self.log_path(),
@@ -268,6 +279,17 @@ impl ScratchDaemon {
             "-sys_time",
             "--",
         ]);
+        if let Some(spec) = faketime {
+            if self.kind == ScratchKind::Reference {
+                let wrapper = self.dir.join("no-packet-stamps.py");
+                fs::write(&wrapper, crate::daemons::NO_PACKET_STAMPS)
+                    .with_context(|| format!("cannot write {}", wrapper.display()))?;
+                cmd.arg("/usr/bin/python3").arg(wrapper);
+            }
+            cmd.env("LD_PRELOAD", crate::daemons::LIBFAKETIME)
+                .env("FAKETIME", spec)
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        }
         let program = match self.kind {
             ScratchKind::Reference | ScratchKind::Ntpsec => {
                 let ntpd = if self.kind == ScratchKind::Reference {
