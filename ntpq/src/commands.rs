@@ -237,7 +237,7 @@ pub static OPCMDS: [CommandSpec; 41] = [
 
 /// The full table.
 pub fn table() -> CommandTable {
-    CommandTable::new("ntpq", &[&BUILTINS, &OPCMDS])
+    CommandTable::new("ntpq", &[&BUILTINS, &OPCMDS, &cmd::leap::COMMANDS])
 }
 
 /// The session as the shell runs it.

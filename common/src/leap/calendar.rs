@@ -177,10 +177,10 @@ impl Xntpd3Window {
     }
 }
 
-/// Whole and fractional days from `now` to `then` (negative when `then` is past).
+/// Days from `now` to `then` (negative when `then` is past), to the thousandth (86 s).
 #[must_use]
 pub fn days_between(now_unix: f64, then_unix: i64) -> f64 {
-    (then_unix as f64 - now_unix) / DAY_S as f64
+    ((then_unix as f64 - now_unix) / DAY_S as f64 * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]

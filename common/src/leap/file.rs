@@ -433,7 +433,7 @@ impl LeapSecondsFile {
                 format!(
                     "expired on {} ({:.0} days ago): the daemons load it but distrust it, and it replaces a current table",
                     iso_date(ntp_seconds_to_unix(e)),
-                    -days.floor()
+                    (-days).floor()
                 ),
             )),
             (Some(e), Some(days)) if days < EXPIRY_WARNING_DAYS => {

@@ -16,8 +16,8 @@ pub use file::{
     LeapSeverity, LeapTransition, hash_text, nist_hash,
 };
 pub use plan::{
-    LeapPlanError, LeapRequest, LeapSetRecord, LeapVerdict, LeapWrite, Xntpd3Write, judge_leapfile,
-    judge_xntpd3, plan_xntpd3,
+    LeapFileCheckRecord, LeapPlanError, LeapRequest, LeapSetRecord, LeapVerdict, LeapWrite,
+    Xntpd3Write, expected_from_file, judge_leapfile, judge_xntpd3, plan_xntpd3,
 };
 pub use status::{
     LeapBits, LeapDaemon, LeapStatusRecord, MODERN_VARIABLES, ServerLeapState, XNTPD3_VARIABLES,

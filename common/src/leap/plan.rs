@@ -21,7 +21,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::calendar::{Xntpd3Window, days_between, iso_utc, next_possible_leap};
+use super::calendar::{ANNOUNCE_WINDOW_S, Xntpd3Window, days_between, iso_utc, next_possible_leap};
+use super::file::{LeapFileReport, LeapSecondsFile};
 use super::status::{LeapDaemon, LeapStatusRecord, ServerLeapState};
 use crate::packet::LeapIndicator;
 
@@ -181,6 +182,39 @@ pub fn plan_xntpd3(request: LeapRequest, server_now: f64) -> Result<Xntpd3Write,
     })
 }
 
+/// The next leap of a checked local copy of the file (`--check-file`) if it agrees with
+/// `request`: an insertion for `add`, a deletion for `delete`, none for `none`/`pass`.
+///
+/// # Errors
+/// [`LeapPlanError::FileDisagrees`] when it does not.
+pub fn expected_from_file(
+    request: LeapRequest,
+    file: &LeapSecondsFile,
+    now_unix: i64,
+) -> Result<Option<i64>, LeapPlanError> {
+    let next = file.next_after(now_unix);
+    let found = next.map(|e| (e.unix(), file.inserts(e).unwrap_or(true)));
+    match (request.wants_insert(), found) {
+        (Some(want), Some((at, insert))) if want == insert => Ok(Some(at)),
+        (None, None) => Ok(None),
+        (Some(want), Some((at, _))) => Err(LeapPlanError::FileDisagrees(format!(
+            "the checked file announces {} for {}, not the {} asked for",
+            if want { "a deletion" } else { "an insertion" },
+            iso_utc(at),
+            request.name()
+        ))),
+        (Some(_), None) => Err(LeapPlanError::FileDisagrees(format!(
+            "the checked file announces no leap after now: it cannot arm the {} asked for",
+            request.name()
+        ))),
+        (None, Some((at, _))) => Err(LeapPlanError::FileDisagrees(format!(
+            "the checked file still announces a leap for {}: loading it would not give '{}'",
+            iso_utc(at),
+            request.name()
+        ))),
+    }
+}
+
 /// The outcome `--set` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeapVerdict {
@@ -267,7 +301,7 @@ pub fn judge_leapfile(
         ),
         _ => "it has no leap table".to_owned(),
     };
-    let unusable = "ntpd and NTPsec answer 'Config Succeeded' even when they cannot use the file (missing, bad hash, a transition not at 00:00 UTC on the first of a month, entries out of order): see the server's log";
+    let unusable = "ntpd and NTPsec answer 'Config Succeeded' even when they cannot use the file (missing, bad hash, a transition off 00:00 UTC on the first of a month, entries out of order); see the server's log";
     let now = after.now(local_now);
     let expired = after.expire.is_some_and(|e| (e as f64) <= now);
     let announced = match after.leap {
@@ -282,7 +316,7 @@ pub fn judge_leapfile(
         (Some(insert), Some(at)) => {
             if let Some(exp) = expected.filter(|&e| e != at) {
                 return LeapVerdict::failed(format!(
-                    "the server's next leap is {} but the checked file's is {}: it did not load that file ({unusable})",
+                    "the server's next leap is {} but the checked file's is {}: it did not load that file; {unusable}",
                     iso_utc(at),
                     iso_utc(exp)
                 ));
@@ -309,12 +343,16 @@ pub fn judge_leapfile(
                 message.push_str("; but the table has expired");
             }
             if announced.is_none() {
-                message.push_str("; the daemon announces it (leap bits) only in the last 24 hours");
+                message.push_str(if (at as f64) - now <= ANNOUNCE_WINDOW_S as f64 {
+                    "; the daemon sets its leap bits at its next clock update"
+                } else {
+                    "; the daemon announces it (leap bits) only in the last 24 hours"
+                });
             }
             LeapVerdict::ok(message)
         }
         (None, Some(at)) => LeapVerdict::failed(format!(
-            "a leap is still pending for {}: {table}; the file lists it, or the server kept its old table ({unusable})",
+            "a leap is still pending for {}: {table}; the file lists it, or the server kept its old table: {unusable}",
             iso_utc(at)
         )),
         (None, None) if expired => {
@@ -365,6 +403,22 @@ pub struct LeapSetRecord {
     pub before: LeapStatusRecord,
     /// The state read back after the write.
     pub after: Option<LeapStatusRecord>,
+    /// The local copy checked first (`--check-file`), if one was given.
+    pub file_check: Option<LeapFileCheckRecord>,
+}
+
+/// `ntpq leap --check-file`: a local leap-seconds file judged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LeapFileCheckRecord {
+    /// `leap --check-file`.
+    pub command: &'static str,
+    /// The file as given.
+    pub file: String,
+    /// When it was judged (the local clock).
+    pub checked_at: String,
+    /// The findings.
+    #[serde(flatten)]
+    pub report: LeapFileReport,
 }
 
 #[cfg(test)]
@@ -473,5 +527,44 @@ mod tests {
         let deleting = state(Some(jan), Some(june), LeapIndicator::DeleteSecond);
         assert!(!judge_leapfile(LeapRequest::Add, &old, &deleting, None, now).ok);
         assert!(judge_leapfile(LeapRequest::Delete, &old, &deleting, None, now).ok);
+    }
+
+    #[test]
+    fn a_checked_file_must_agree_with_the_request() {
+        let now = utc_midnight(2026, 11, 21);
+        let file = |last: i32| {
+            LeapSecondsFile::parse(
+                &super::super::file::LeapFileSpec {
+                    updated: 1,
+                    expires: 2,
+                    entries: vec![(3_692_217_600, 37), (3_976_214_400, last)],
+                }
+                .render(),
+            )
+        };
+        // 3976214400 is 2026-01-01 (past); none after now.
+        assert_eq!(
+            expected_from_file(LeapRequest::Pass, &file(38), now),
+            Ok(None)
+        );
+        assert!(expected_from_file(LeapRequest::Add, &file(38), now).is_err());
+        let ahead = LeapSecondsFile::parse(
+            &super::super::file::LeapFileSpec {
+                updated: 1,
+                expires: 2,
+                entries: vec![(3_692_217_600, 37), (4_007_750_400, 38)],
+            }
+            .render(),
+        );
+        assert_eq!(
+            expected_from_file(LeapRequest::Add, &ahead, now),
+            Ok(Some(utc_midnight(2027, 1, 1)))
+        );
+        let err = expected_from_file(LeapRequest::Delete, &ahead, now).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the checked file announces an insertion for 2027-01-01T00:00:00Z, not the delete asked for"
+        );
+        assert!(expected_from_file(LeapRequest::None, &ahead, now).is_err());
     }
 }
