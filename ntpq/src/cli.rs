@@ -81,6 +81,9 @@ pub struct Cli {
         global = true
     )]
     pub keyid: Option<u32>,
+    /// Watch the servers live in a terminal UI (peers, system variables, MRU list).
+    #[arg(long, conflicts_with_all = ["command", "peers", "interactive", "json"])]
+    pub tui: bool,
     /// Show units after times and frequencies.
     #[arg(short = 'u', long = "units")]
     pub units: bool,

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod commands;
 pub mod session;
+pub mod tui;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -75,6 +76,19 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     } else {
         cli.hosts.clone()
     };
+    if cli.tui {
+        let plan = tui::TuiPlan {
+            hosts,
+            family: session.family,
+            names: session.hostnames,
+            timeout: tui::poll::TUI_TIMEOUT,
+        };
+        if let Err(e) = tui::run(&plan) {
+            writeln!(err, "ntpq: {e:#}")?;
+            return Ok(ExitCode::FAILURE);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut shell = Shell::new(Ntpq::new(session));
     {
         let s = &mut shell.handler_mut().session;

@@ -148,10 +148,8 @@ impl MruCollector {
         }
         self.offered = 0;
         for (i, entry) in self.entries.iter().rev().enumerate().take(16) {
-            let addr = match entry.addr {
-                SocketAddr::V4(v4) => v4.to_string(),
-                SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
-            };
+            // `[addr%zone]:port` for IPv6: the server matches priors on the exact address.
+            let addr = entry.addr.to_string();
             let prior = format!(", addr.{i}={addr}, last.{i}=0x{}", entry.last);
             if out.len() + prior.len() > CONTROL_MAX_DATA {
                 break;

@@ -63,9 +63,12 @@ pub use date::{
 pub use system::{LeapField, SystemVariables};
 
 mod control;
+mod peer;
+
+pub use peer::{FILTER_STAGES, FilterRegisters, PeerVariables};
 
 pub use control::{
     AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
-    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
-    VariablesRecord,
+    PeerRecord, PeerStatusField, RateBits, RestrictRecord, StatusField, SystemStatusField,
+    VarValue, VariablesRecord,
 };

@@ -112,10 +112,10 @@ pub fn run_cli(cli: &Cli, cmd: &LeapCommand, out: &mut impl Write) -> anyhow::Re
         writeln!(err, "ntpq: leap: {msg}")?;
         Ok(ExitCode::from(2))
     };
-    if !cli.hosts.is_empty() || !cli.commands.is_empty() || cli.interactive {
+    if !cli.hosts.is_empty() || !cli.commands.is_empty() || cli.interactive || cli.tui {
         return usage(
             &mut err,
-            "hosts and -c/-p/-i go after 'leap' only as its hosts: ntpq leap [options] [host...]",
+            "-c, -p, -i and --tui do not go with 'leap', and its hosts follow it: ntpq leap [options] [host...]",
         );
     }
     if opts.set.is_none() && opts.check_file.is_some() {

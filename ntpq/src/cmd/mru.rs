@@ -8,6 +8,7 @@ use anyhow::bail;
 use ntpkit::control::{
     AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruProgress, VarList,
 };
+use ntpkit::format::address_text;
 use ntpkit::record::MruRecord;
 use ntpkit::time::NtpTimestamp;
 use ntpkit_shell::{Arg, Invocation};
@@ -133,7 +134,11 @@ pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow
     writeln!(out, "lstint avgint rstr r m v  count rport remote address")?;
     writeln!(out, "{}", "=".repeat(78))?;
     for (entry, r) in entries.iter().zip(&records) {
-        let name = s.display_name(entry.addr.ip());
+        // A zoned (link-local) address has no useful name; its zone tells the links apart.
+        let name = match entry.addr {
+            SocketAddr::V6(v6) if v6.scope_id() != 0 => address_text(&entry.addr),
+            _ => s.display_name(entry.addr.ip()),
+        };
         writeln!(
             out,
             "{:6} {:6} {:4x} {} {} {} {:6} {:5} {name}",
@@ -164,7 +169,7 @@ fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
     };
     MruRecord {
         host: host.to_owned(),
-        address: e.addr.ip().to_string(),
+        address: address_text(&e.addr),
         port: e.addr.port(),
         lstint_s: lstint,
         avgint_s: avgint,

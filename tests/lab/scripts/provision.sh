@@ -24,8 +24,8 @@ sys_libs=(libedit2 libcap2 libevent-core-2.1-7)
 # that keeps kernel receive timestamps off (scripts/no-packet-stamps.py).
 shift_pkgs=(libfaketime python3-seccomp)
 # What the lab itself runs: ip (iproute2), kill/pgrep/sysctl (procps), setpriv/unshare/flock (util-linux),
-# perl (the reference ntptrace script), dpkg-deb (dpkg).
-sys_tools=(iproute2 procps util-linux perl dpkg)
+# perl (the reference ntptrace script), dpkg-deb (dpkg), tmux (the TUI tests type into a terminal).
+sys_tools=(iproute2 procps util-linux perl dpkg tmux)
 
 say() { printf 'provision: %s\n' "$*"; }
 die() { printf 'provision: error: %s\n' "$*" >&2; exit 1; }
@@ -50,7 +50,7 @@ ref_ok() {
 
 system_ok() {
     local t
-    for t in ip kill pgrep sysctl setpriv unshare flock perl dpkg-deb apt-get; do
+    for t in ip kill pgrep sysctl setpriv unshare flock perl dpkg-deb apt-get tmux; do
         command -v "$t" >/dev/null || return 1
     done
     [ -x /usr/sbin/ntpd ] && /usr/sbin/ntpd --version 2>&1 | grep -q 'ntpsec-1\.2\.2' || return 1
@@ -104,7 +104,7 @@ install_pkgs() {
 
 missing=()
 for t in ip:iproute2 kill:procps pgrep:procps sysctl:procps setpriv:util-linux unshare:util-linux \
-    flock:util-linux perl:perl dpkg-deb:dpkg; do
+    flock:util-linux perl:perl dpkg-deb:dpkg tmux:tmux; do
     command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
 for p in "${sys_libs[@]}" "${shift_pkgs[@]}"; do
