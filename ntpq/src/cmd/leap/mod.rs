@@ -20,16 +20,19 @@ use clap::{Args, Parser};
 use ntpkit::control::{AssocId, ControlError, ControlOpcode, ErrorCode, VarList};
 use ntpkit::leap::{
     LeapDaemon, LeapFileCheckRecord, LeapPlanError, LeapRequest, LeapSecondsFile, LeapSetRecord,
-    LeapSeverity, LeapStatusRecord, LeapWrite, MODERN_VARIABLES, ServerLeapState, XNTPD3_VARIABLES,
-    Xntpd3Write, expected_from_file, iso_utc, judge_leapfile, judge_xntpd3, plan_xntpd3,
+    LeapSeverity, LeapWrite, MODERN_VARIABLES, ServerLeapState, XNTPD3_VARIABLES, Xntpd3Write,
+    expected_from_file, iso_utc, judge_leapfile, judge_xntpd3, plan_xntpd3,
 };
 use ntpkit_shell::build::{opt, spec};
 use ntpkit_shell::{ArgKind, CommandSpec, Invocation, LineError};
+
+mod text;
 
 use super::emit_json;
 use crate::cli::Cli;
 use crate::commands::exit_code;
 use crate::session::{NoKey, Session};
+use text::{emit_set, print_file_check, print_status};
 
 /// The shell's `leap` command (ntpq reads at most four arguments: use `--opt=value`).
 pub static COMMANDS: [CommandSpec; 1] = [spec(
@@ -485,187 +488,6 @@ pub fn check_file(path: &Path, json: bool, out: &mut dyn Write) -> anyhow::Resul
     Ok(())
 }
 
-fn days(d: f64) -> String {
-    if d >= 0.0 {
-        format!("in {d:.1} days")
-    } else {
-        format!("{:.1} days ago", -d)
-    }
-}
-
-fn line(out: &mut dyn Write, label: &str, value: &str) -> std::io::Result<()> {
-    writeln!(out, "{:<14} {value}", format!("{label}:"))
-}
-
-fn print_status(r: &LeapStatusRecord, out: &mut dyn Write) -> anyhow::Result<()> {
-    line(out, "server", &r.host)?;
-    let daemon = match &r.version {
-        Some(v) => format!("{} ({v})", r.daemon.name()),
-        None => r.daemon.name().to_owned(),
-    };
-    line(out, "daemon", &daemon)?;
-    line(out, "server time", r.server_time.as_deref().unwrap_or("-"))?;
-    let announced = if r.announced { ", announced" } else { "" };
-    line(
-        out,
-        "leap",
-        &format!("{} {}{announced}", r.leap.code, r.leap.name),
-    )?;
-    if let Some(x) = &r.xntpd3 {
-        let bits = |b: Option<ntpkit::leap::LeapBits>| {
-            b.map_or_else(|| "-".to_owned(), |b| format!("{} {}", b.code, b.name))
-        };
-        line(out, "leapwarning", &bits(x.leap_warning))?;
-        line(out, "leapindicator", &bits(x.leap_indicator))?;
-        line(
-            out,
-            "possible leap",
-            &format!(
-                "{} ({}; window: {})",
-                x.possible_leap,
-                days(x.days_to_possible_leap),
-                x.window
-            ),
-        )?;
-    } else {
-        let tai = r
-            .tai_offset_s
-            .map_or_else(|| "-".to_owned(), |t| format!("{t} s"));
-        line(out, "tai", &tai)?;
-        line(
-            out,
-            "leapsec",
-            r.leapsec.as_deref().unwrap_or("- (no leap table)"),
-        )?;
-        let expire = match (&r.expire, r.days_to_expire) {
-            (Some(e), Some(d)) => format!("{e} ({})", days(d)),
-            _ => "-".to_owned(),
-        };
-        line(out, "expire", &expire)?;
-    }
-    let next = match (&r.next_leap, r.days_to_leap) {
-        (Some(n), Some(d)) => format!("{n} ({})", days(d)),
-        _ => "none scheduled".to_owned(),
-    };
-    line(out, "next leap", &next)?;
-    Ok(())
-}
-
-fn state_line(r: &LeapStatusRecord) -> String {
-    match &r.xntpd3 {
-        Some(x) => format!(
-            "leap {}, leapwarning {}, leapindicator {}",
-            r.leap.code,
-            x.leap_warning.map_or("-", |b| b.code),
-            x.leap_indicator.map_or("-", |b| b.code)
-        ),
-        None => format!(
-            "leap {}, leapsec {}, expire {}",
-            r.leap.code,
-            r.leapsec.as_deref().unwrap_or("-"),
-            r.expire.as_deref().unwrap_or("-")
-        ),
-    }
-}
-
-fn emit_set(s: &Session, r: &LeapSetRecord, out: &mut dyn Write) -> anyhow::Result<()> {
-    if s.json {
-        return emit_json(out, r);
-    }
-    if let Some(check) = &r.file_check {
-        print_file_check(check, out)?;
-        writeln!(out)?;
-    }
-    line(out, "server", &r.host)?;
-    let daemon = match &r.before.version {
-        Some(v) => format!("{} ({v})", r.daemon.name()),
-        None => r.daemon.name().to_owned(),
-    };
-    line(out, "daemon", &daemon)?;
-    line(out, "request", r.request.name())?;
-    let how = match r.method {
-        Some("writevar") => "writevar (xntpd 3's writable leap variables)",
-        Some(_) => "leapfile (run-time configuration; writes of 'leap' are refused)",
-        None => "none",
-    };
-    line(out, "method", how)?;
-    if let Some(w) = &r.write {
-        let key = w
-            .key_id
-            .map_or_else(|| "no key".to_owned(), |k| format!("key {k}"));
-        let verb = if r.dry_run { "would send" } else { "sent" };
-        line(
-            out,
-            verb,
-            &format!(
-                "{} assoc {} '{}', signed with {key}",
-                w.opcode, w.assoc_id, w.payload
-            ),
-        )?;
-    }
-    if let Some(reply) = &r.reply {
-        line(out, "reply", reply)?;
-    }
-    line(out, "before", &state_line(&r.before))?;
-    if let Some(after) = &r.after {
-        line(out, "after", &state_line(after))?;
-    }
-    line(out, "result", &r.message)?;
-    Ok(())
-}
-
-fn print_file_check(r: &LeapFileCheckRecord, out: &mut dyn Write) -> anyhow::Result<()> {
-    let p = &r.report;
-    line(out, "file", &r.file)?;
-    line(out, "valid", if p.valid { "yes" } else { "no" })?;
-    let hash = match (&p.hash_in_file, p.hash) {
-        (_, ntpkit::leap::HashStatus::Ok) => format!("ok ({})", p.hash_computed),
-        (Some(stated), _) => format!("mismatch (file {stated}, data {})", p.hash_computed),
-        (None, status) => format!(
-            "{} (data {})",
-            serde_json::to_value(status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            p.hash_computed
-        ),
-    };
-    line(out, "hash", &hash)?;
-    line(out, "updated", p.updated.as_deref().unwrap_or("-"))?;
-    let expires = match (&p.expires, p.days_to_expire) {
-        (Some(e), Some(d)) => format!("{e} ({})", days(d)),
-        _ => "-".to_owned(),
-    };
-    line(out, "expires", &expires)?;
-    line(out, "entries", &p.entries.to_string())?;
-    let tai = p
-        .tai_offset_s
-        .map_or_else(|| "-".to_owned(), |t| format!("{t} s"));
-    line(out, "tai", &tai)?;
-    let next = p.next_leap.as_ref().map_or_else(
-        || "none announced".to_owned(),
-        |n| {
-            format!(
-                "{} {} to {} s ({})",
-                n.at,
-                n.kind,
-                n.tai_offset_s,
-                days(n.days_from_now)
-            )
-        },
-    );
-    line(out, "next leap", &next)?;
-    for f in &p.findings {
-        let severity = match f.severity {
-            LeapSeverity::Error => "error",
-            LeapSeverity::Warning => "warning",
-        };
-        let at = f.line.map_or_else(String::new, |l| format!("line {l}: "));
-        line(out, severity, &format!("{at}{}", f.message))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,11 +511,5 @@ mod tests {
             "Config Succeeded"
         );
         assert_eq!(reply_text(b""), "");
-    }
-
-    #[test]
-    fn day_counts() {
-        assert_eq!(days(40.71), "in 40.7 days");
-        assert_eq!(days(-146.0), "146.0 days ago");
     }
 }
