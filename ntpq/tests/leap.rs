@@ -181,8 +181,8 @@ fn one_error_line(out: &RunOutput, needle: &str) {
 }
 
 /// A scratch daemon of `kind` that takes `:config` and mode 6 writes signed with key 1, synchronised
-/// to its local clock; `faketime` puts it on a libfaketime clock.
-fn scratch(kind: Daemon, faketime: Option<&str>) -> ScratchDaemon {
+/// to its local clock; `shift` puts it on a clock shifted by that many seconds.
+fn scratch(kind: Daemon, shift: Option<f64>) -> ScratchDaemon {
     let mut b = ScratchDaemon::builder(kind)
         .keys_text(format!("1 MD5 {KEY}\n"))
         .conf_lines([
@@ -193,8 +193,8 @@ fn scratch(kind: Daemon, faketime: Option<&str>) -> ScratchDaemon {
             "server 127.127.1.0 minpoll 3 maxpoll 4 prefer",
             "fudge 127.127.1.0 stratum 0",
         ]);
-    if let Some(spec) = faketime {
-        b = b.faketime(spec);
+    if let Some(seconds) = shift {
+        b = b.clock_shift(seconds);
     }
     b.start(Tools::get())
 }
@@ -499,14 +499,11 @@ fn armed_leaps_are_announced_in_the_last_day() {
     let dir = TempDir::new("announce");
     let keys = keys(&dir);
     let leap = month_start(now(), 1);
-    let c = CivilTime::from_unix(leap - 3 * 3600);
-    let start = format!(
-        "@{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        c.year, c.month, c.day, c.hour, c.minute, c.second
-    );
+    // Three hours before the leap, by the daemon's clock.
+    let shift = (leap - 3 * 3600 - now()) as f64;
     let expires = month_start(leap, 6);
     for kind in [Daemon::Reference, Daemon::Ntpsec] {
-        let d = scratch(kind, Some(&start));
+        let d = scratch(kind, Some(shift));
         let file = d.dir().join("leap-seconds.list");
         std::fs::write(&file, leap_file(&[(leap, 38)], expires)).unwrap();
         let armed = ours(

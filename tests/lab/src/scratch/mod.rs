@@ -99,7 +99,7 @@ pub struct ScratchBuilder {
     network: Network,
     conf: Vec<String>,
     keys: Option<Keys>,
-    faketime: Option<String>,
+    clock_shift_s: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,12 +137,14 @@ impl ScratchBuilder {
         self
     }
 
-    /// Runs the daemon on a clock from libfaketime: `spec` is a `FAKETIME` value, e.g.
-    /// `@2026-11-30 23:00:00` (starts there and runs on) or `+2.5s`. The reference ntpd also runs
-    /// under the wrapper that refuses kernel receive timestamps (see `docs/lab.md`); NTPsec does
-    /// not (it exits without them: "fetch_timestamp: no msghdrs"), so its receive times are real.
-    pub fn faketime(mut self, spec: impl Into<String>) -> Self {
-        self.faketime = Some(spec.into());
+    /// Runs the daemon (reference ntpd or NTPsec; chrony refuses) on a clock shifted by `seconds`
+    /// through libfaketime, e.g. to three hours before a leap second of its leap file. Only the
+    /// daemon's view of the time changes. The reference ntpd also runs under the wrapper that
+    /// refuses kernel receive timestamps, as the lab's `ahead` and `behind` do; NTPsec 1.2.2 does
+    /// not: without them it exits at the first packet it receives ("fetch_timestamp: no
+    /// msghdrs"), so its receive timestamps stay unshifted.
+    pub fn clock_shift(mut self, seconds: f64) -> Self {
+        self.clock_shift_s = Some(seconds);
         self
     }
 
@@ -195,7 +197,7 @@ impl ScratchDaemon {
             network: Network::Loopback,
             conf: Vec::new(),
             keys: None,
-            faketime: None,
+            clock_shift_s: None,
         }
     }
 
@@ -204,6 +206,9 @@ impl ScratchDaemon {
             builder.kind != ScratchKind::Chrony
                 && l.split_whitespace().collect::<Vec<_>>() == ["enable", "kernel"]
         };
+        if builder.kind == ScratchKind::Chrony && builder.clock_shift_s.is_some() {
+            bail!("a shifted clock is offered for ntpd and NTPsec only");
+        }
         if let Some(line) = builder.conf.iter().find(refuses) {
             bail!("refusing '{line}': scratch daemons never discipline the machine's clock");
         }
@@ -231,7 +236,7 @@ impl ScratchDaemon {
         daemon.v6 = attached.v6;
         daemon.lease = attached.lease;
         let conf = daemon.write_files(builder)?;
-        daemon.spawn(&conf, builder.faketime.as_deref())?;
+        daemon.spawn(&conf, builder.clock_shift_s)?;
         daemon.wait_ready()?;
         Ok(daemon)
     }
@@ -263,7 +268,7 @@ impl ScratchDaemon {
         Ok(path)
     }
 
-    fn spawn(&mut self, conf: &Path, faketime: Option<&str>) -> anyhow::Result<()> {
+    fn spawn(&mut self, conf: &Path, clock_shift_s: Option<f64>) -> anyhow::Result<()> {
         let out_path = match self.kind {
             // chronyd -d logs to standard error: that file is its log.
             ScratchKind::Chrony => self.log_path(),
@@ -279,7 +284,7 @@ impl ScratchDaemon {
             "-sys_time",
             "--",
         ]);
-        if let Some(spec) = faketime {
+        if let Some(shift) = clock_shift_s {
             if self.kind == ScratchKind::Reference {
                 let wrapper = self.dir.join("no-packet-stamps.py");
                 fs::write(&wrapper, crate::daemons::NO_PACKET_STAMPS)
@@ -287,7 +292,7 @@ impl ScratchDaemon {
                 cmd.arg("/usr/bin/python3").arg(wrapper);
             }
             cmd.env("LD_PRELOAD", crate::daemons::LIBFAKETIME)
-                .env("FAKETIME", spec)
+                .env("FAKETIME", format!("{shift:+.3}s"))
                 .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
         }
         let program = match self.kind {
