@@ -17,6 +17,7 @@
 //!   item sizes, response reassembly and the exchange;
 //! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
+//! - [`leap`]: leap-seconds files (check, write), a server's leap state, `ntpq leap --set`'s plan;
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
 //!   local time.
@@ -29,6 +30,7 @@ pub mod control;
 pub mod error;
 pub mod exchange;
 pub mod format;
+pub mod leap;
 pub mod local_time;
 pub mod packet;
 pub mod private;

@@ -60,6 +60,9 @@ pub fn session_for(cli: &Cli) -> anyhow::Result<Session> {
 /// # Errors
 /// Writing to `out` fails.
 pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    if let Some(cli::Action::Leap(leap)) = &cli.action {
+        return cmd::leap::run_cli(cli, leap, out);
+    }
     let mut err = io::stderr();
     let session = match session_for(cli) {
         Ok(s) => s,
