@@ -25,6 +25,7 @@ pub enum RefidMode {
 #[command(
     name = "ntpq",
     version,
+    propagate_version = true,
     about = "query and control NTP servers over mode 6 (classic ntpq, plus JSON)",
     after_help = "Commands are those of the classic ntpq; with none on the command line ntpq \
                   reads them from standard input (with a prompt on a terminal). Type `help`.",
