@@ -19,6 +19,7 @@
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
 //! - [`check`]: health checks of servers (metrics, thresholds, verdicts) and their Nagios and
 //!   OpenMetrics renderings;
+//! - [`leap`]: leap-seconds files (check, write), a server's leap state, `ntpq leap --set`'s plan;
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
 //!   local time.
@@ -32,6 +33,7 @@ pub mod control;
 pub mod error;
 pub mod exchange;
 pub mod format;
+pub mod leap;
 pub mod local_time;
 pub mod packet;
 pub mod private;

@@ -1352,7 +1352,24 @@ fn command_line_errors_are_unknown_for_check() {
     let bad = run(&["serve", "--listen", "nowhere", "127.0.0.1"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).starts_with("ntpq: serve: 'nowhere'"));
-    // The classic command line is untouched: a host named like a subcommand still needs -c.
-    let classic = run(&["--help"]);
-    assert!(String::from_utf8_lossy(&classic.stdout).contains("ntpq check --help"));
+    // Classic options that cannot apply are refused, as UNKNOWN.
+    let misplaced = run(&["-c", "rv", "check", "127.0.0.1"]);
+    assert_eq!(misplaced.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&misplaced.stderr).starts_with("ntpq: check: -c, -p"));
+    assert_eq!(
+        run(&["check", "--json", "--format", "nagios"])
+            .status
+            .code(),
+        Some(3)
+    );
+    // ntpq's own help lists both subcommands.
+    let classic = String::from_utf8_lossy(&run(&["--help"]).stdout).into_owned();
+    assert!(
+        classic.contains("  check  Check servers like a monitoring plugin"),
+        "{classic}"
+    );
+    assert!(
+        classic.contains("  serve  Serve the check's metrics"),
+        "{classic}"
+    );
 }

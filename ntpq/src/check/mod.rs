@@ -3,19 +3,20 @@
 //! [`ntpkit::check`]; this module holds the command line, the network run ([`query`]) and the
 //! HTTP server ([`serve`]).
 //!
-//! `ntpq check` follows the monitoring-plugins convention for its exit status: 0 OK,
-//! 1 WARNING, 2 CRITICAL, 3 UNKNOWN — a bad command line included, which is UNKNOWN (3), not
-//! clap's 2, so that a monitoring system never reads a typo as CRITICAL.
+//! Both are subcommands of ntpq's command line ([`crate::cli::Action`]), sharing its global
+//! `-4`/`-6` and `--json`. `ntpq check` follows the monitoring-plugins convention for its exit
+//! status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN — a bad command line included, which is
+//! UNKNOWN (3), not clap's 2, so that a monitoring system never reads a typo as CRITICAL.
 
 pub mod query;
 pub mod serve;
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use ntpkit::check::{
     CheckState, Limit, Thresholds, nagios::render_nagios, openmetrics::render_openmetrics,
     parse_days, parse_seconds,
@@ -23,47 +24,15 @@ use ntpkit::check::{
 use ntpkit::format::render_json;
 use ntpkit::transport::Family;
 
+use crate::cli::Cli;
+
 pub use query::{CheckRun, check_hosts};
-
-/// The words that select these subcommands as the first argument (`ntpq check …`).
-pub const SUBCOMMANDS: [&str; 2] = ["check", "serve"];
-
-/// Whether `args` (the program name first) run `ntpq check` or `ntpq serve`.
-#[must_use]
-pub fn is_subcommand(args: &[OsString]) -> bool {
-    args.get(1)
-        .and_then(|a| a.to_str())
-        .is_some_and(|a| SUBCOMMANDS.contains(&a))
-}
-
-/// `ntpq check|serve …`.
-#[derive(Debug, Parser)]
-#[command(
-    name = "ntpq",
-    version,
-    about = "health checks of NTP servers for scripts and monitoring systems"
-)]
-pub struct SubCli {
-    /// The subcommand.
-    #[command(subcommand)]
-    pub command: Sub,
-}
-
-/// The subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Sub {
-    /// Check servers and exit 0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN (monitoring-plugins).
-    #[command(after_help = CHECK_AFTER_HELP)]
-    Check(CheckCli),
-    /// Serve the check's metrics over HTTP for Prometheus (each scrape queries the servers).
-    #[command(after_help = SERVE_AFTER_HELP)]
-    Serve(ServeCli),
-}
 
 const CHECK_AFTER_HELP: &str = "\
 Durations need a unit: 50ms, 0.05s, 500us. Limits are CRIT or WARN,CRIT (--max-stratum 3,4).
 Unsynchronized servers are CRITICAL; a server that does not answer is UNKNOWN.
 Offset, jitter and reach are the server's system peer's, as in `ntpq -p` and check_ntp_peer.
+Exit status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a bad command line).
 See docs/health-checks.md.";
 
 const SERVE_AFTER_HELP: &str = "\
@@ -76,7 +45,7 @@ pub enum Format {
     /// One status line with performance data (monitoring-plugins), one more line per server
     /// when there are several.
     Nagios,
-    /// One JSON document per server with every metric, threshold and verdict.
+    /// One JSON document per server with every metric, threshold and verdict (as --json).
     Json,
     /// Prometheus / OpenMetrics text exposition (node_exporter's textfile collector).
     Prometheus,
@@ -85,12 +54,6 @@ pub enum Format {
 /// What a check asks and how it judges: shared by `check` and `serve`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckOptions {
-    /// Resolve host names to IPv4 addresses only.
-    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
-    pub ipv4: bool,
-    /// Resolve host names to IPv6 addresses only.
-    #[arg(short = '6', long = "ipv6")]
-    pub ipv6: bool,
     /// Longest time the whole check may take (all servers together).
     #[arg(long, value_name = "DURATION", default_value = "4s", value_parser = positive_seconds)]
     pub timeout: f64,
@@ -134,21 +97,26 @@ pub struct CheckOptions {
 
 /// `ntpq check`.
 #[derive(Debug, Args)]
-pub struct CheckCli {
+#[command(
+    about = "Check servers like a monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+    after_help = CHECK_AFTER_HELP
+)]
+pub struct CheckCommand {
     /// What to check and how to judge it.
     #[command(flatten)]
     pub options: CheckOptions,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "nagios")]
-    pub format: Format,
-    /// The same as --format json.
-    #[arg(long, conflicts_with = "format")]
-    pub json: bool,
+    /// Output format (default nagios; --json is --format json).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 /// `ntpq serve`.
 #[derive(Debug, Args)]
-pub struct ServeCli {
+#[command(
+    about = "Serve the check's metrics over HTTP for Prometheus (each scrape asks the servers)",
+    after_help = SERVE_AFTER_HELP
+)]
+pub struct ServeCommand {
     /// Where to listen: ADDR:PORT (127.0.0.1:9123, [::1]:9123) or :PORT (every address).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: String,
@@ -180,18 +148,6 @@ impl CheckOptions {
         }
     }
 
-    /// `-4`/`-6`.
-    #[must_use]
-    pub fn family(&self) -> Family {
-        if self.ipv4 {
-            Family::V4
-        } else if self.ipv6 {
-            Family::V6
-        } else {
-            Family::Any
-        }
-    }
-
     /// The servers, localhost when none is given.
     #[must_use]
     pub fn hosts(&self) -> Vec<String> {
@@ -208,16 +164,42 @@ impl CheckOptions {
         Duration::from_secs_f64(self.timeout)
     }
 
-    /// Runs the check these options describe.
+    /// Runs the check these options describe, resolving names in `family`.
     #[must_use]
-    pub fn run(&self) -> CheckRun {
-        check_hosts(
-            &self.hosts(),
-            self.family(),
-            &self.thresholds(),
-            self.budget(),
-        )
+    pub fn run(&self, family: Family) -> CheckRun {
+        check_hosts(&self.hosts(), family, &self.thresholds(), self.budget())
     }
+}
+
+/// `-4`/`-6` of the command line.
+#[must_use]
+pub fn family(cli: &Cli) -> Family {
+    if cli.ipv4 {
+        Family::V4
+    } else if cli.ipv6 {
+        Family::V6
+    } else {
+        Family::Any
+    }
+}
+
+/// Why classic options given with a subcommand cannot apply, if they were.
+#[must_use]
+pub fn misplaced(cli: &Cli, name: &str) -> Option<String> {
+    if !cli.hosts.is_empty() {
+        return Some(format!(
+            "its servers follow '{name}': ntpq {name} [options] [host...]"
+        ));
+    }
+    if !cli.commands.is_empty() || cli.interactive || cli.tui {
+        return Some(format!("-c, -p, -i and --tui do not go with '{name}'"));
+    }
+    if cli.keyfile.is_some() || cli.keyid.is_some() {
+        return Some(format!(
+            "-k and -a do not go with '{name}': its queries are reads, which need no key"
+        ));
+    }
+    None
 }
 
 fn seconds(s: &str) -> Result<f64, String> {
@@ -255,15 +237,28 @@ fn state(s: &str) -> Result<CheckState, String> {
     s.parse::<CheckState>().map_err(|e| e.to_string())
 }
 
+/// The plugin's exit status for a bad command line.
+fn unknown_usage(msg: &str) -> anyhow::Result<ExitCode> {
+    eprintln!("ntpq: check: {msg}");
+    Ok(ExitCode::from(CheckState::Unknown.exit_code()))
+}
+
 /// Runs `ntpq check`: prints the verdict of every server in the chosen format and returns the
 /// plugin exit status (the worst server's state).
 ///
 /// # Errors
 /// Writing to `out` fails.
-pub fn run(cli: &CheckCli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let run = cli.options.run();
+pub fn run(cli: &Cli, cmd: &CheckCommand, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    if let Some(msg) = misplaced(cli, "check") {
+        return unknown_usage(&msg);
+    }
+    let format = match (cli.json, cmd.format) {
+        (true, None | Some(Format::Json)) => Format::Json,
+        (true, Some(_)) => return unknown_usage("--json goes with no other --format"),
+        (false, format) => format.unwrap_or(Format::Nagios),
+    };
+    let run = cmd.options.run(family(cli));
     let state = CheckState::worst_of(run.reports.iter().map(|r| r.state));
-    let format = if cli.json { Format::Json } else { cli.format };
     match format {
         Format::Nagios => {
             render_nagios(&run.reports, out)?;
@@ -281,54 +276,31 @@ pub fn run(cli: &CheckCli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(state.exit_code()))
 }
 
-/// Parses `args` (the program name first, then `check` or `serve`) and runs the subcommand.
+/// Ends the process for a command line clap refused: with the plugin's UNKNOWN (3) when it
+/// runs `ntpq check`, else as clap does (2, or 0 for help and version).
 #[must_use]
-pub fn main(args: Vec<OsString>) -> ExitCode {
-    let is_check = args.get(1).and_then(|a| a.to_str()) == Some("check");
-    let cli = match SubCli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) || !is_check {
-                e.exit();
-            }
-            // A plugin's bad command line is UNKNOWN, never CRITICAL.
-            let _ = e.print();
-            return ExitCode::from(CheckState::Unknown.exit_code());
-        }
-    };
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    let result = match &cli.command {
-        Sub::Check(check) => run(check, &mut out),
-        Sub::Serve(serve) => serve::run(serve, &mut io::stderr()),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            if err
-                .downcast_ref::<io::Error>()
-                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-            {
-                return ExitCode::SUCCESS;
-            }
-            let name = if is_check { "check" } else { "serve" };
-            eprintln!("ntpq: {name}: {err:#}");
-            ExitCode::from(if is_check {
-                CheckState::Unknown.exit_code()
-            } else {
-                1
-            })
-        }
+pub fn exit_on_usage_error(err: &clap::Error, args: &[OsString]) -> ExitCode {
+    use clap::error::ErrorKind;
+    let is_check = args.iter().skip(1).any(|a| a == "check");
+    if !is_check
+        || matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        )
+    {
+        err.exit();
     }
+    let _ = err.print();
+    ExitCode::from(CheckState::Unknown.exit_code())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Action;
 
-    fn parse(args: &[&str]) -> Result<SubCli, clap::Error> {
-        SubCli::try_parse_from(std::iter::once("ntpq").chain(args.iter().copied()))
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_ordered(std::iter::once("ntpq").chain(args.iter().copied()))
     }
 
     #[test]
@@ -357,7 +329,7 @@ mod tests {
             "h2",
         ])
         .unwrap();
-        let Sub::Check(check) = cli.command else {
+        let Some(Action::Check(check)) = &cli.action else {
             panic!("check")
         };
         let t = check.options.thresholds();
@@ -373,10 +345,11 @@ mod tests {
         );
         assert_eq!(t.leap_pending, CheckState::Critical);
         assert!(!t.candidates.is_set());
-        assert_eq!(check.options.family(), Family::V4);
+        assert_eq!(family(&cli), Family::V4);
         assert_eq!(check.options.hosts(), ["h1", "h2"]);
-        assert_eq!(check.format, Format::Nagios);
+        assert_eq!(check.format, None);
         assert_eq!(check.options.budget(), Duration::from_secs(4));
+        assert_eq!(misplaced(&cli, "check"), None);
     }
 
     #[test]
@@ -387,25 +360,30 @@ mod tests {
             &["check", "--min-reach", "9"],
             &["check", "--timeout", "0s"],
             &["check", "--leap-pending", "maybe"],
-            &["check", "--json", "--format", "nagios"],
+            &["check", "--format", "xml"],
             &["serve", "h"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }
-        let cli = parse(&["serve", "--listen", ":9123", "--timeout", "2s"]).unwrap();
-        let Sub::Serve(serve) = cli.command else {
+        let cli = parse(&["--json", "serve", "--listen", ":9123", "--timeout", "2s"]).unwrap();
+        let Some(Action::Serve(serve)) = &cli.action else {
             panic!("serve")
         };
         assert_eq!(serve.listen, ":9123");
         assert_eq!(serve.options.hosts(), ["localhost"]);
+        let cli = parse(&["-c", "rv", "check", "h"]).unwrap();
+        assert!(misplaced(&cli, "check").is_some());
+        let cli = parse(&["-k", "keys", "check", "h"]).unwrap();
+        assert!(misplaced(&cli, "check").unwrap().contains("need no key"));
     }
 
     #[test]
-    fn recognizes_the_subcommands_only_first() {
+    fn usage_errors_of_check_are_unknown() {
         let args = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
-        assert!(is_subcommand(&args(&["ntpq", "check", "h"])));
-        assert!(is_subcommand(&args(&["ntpq", "serve", "--listen", ":1"])));
-        assert!(!is_subcommand(&args(&["ntpq", "-p", "check"])));
-        assert!(!is_subcommand(&args(&["ntpq"])));
+        let err = parse(&["check", "--bogus"]).unwrap_err();
+        assert_eq!(
+            exit_on_usage_error(&err, &args(&["ntpq", "check", "--bogus"])),
+            ExitCode::from(3)
+        );
     }
 }

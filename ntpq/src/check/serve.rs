@@ -19,7 +19,10 @@ use ntpkit::check::openmetrics::{
 };
 use tiny_http::{Header, Method, Request, Response, Server};
 
-use super::{CheckOptions, ServeCli};
+use ntpkit::transport::Family;
+
+use super::{CheckOptions, ServeCommand, family, misplaced};
+use crate::cli::Cli;
 
 /// Requests answered at once.
 const WORKERS: usize = 4;
@@ -39,20 +42,27 @@ pub fn listen_addr(text: &str) -> anyhow::Result<SocketAddr> {
         .map_err(|_| anyhow!("'{text}': expected ADDR:PORT, [IPV6]:PORT or :PORT"))
 }
 
-/// Serves until the process is stopped; tells `log` where (one line) and about failed
-/// responses.
+/// Serves until the process is stopped; tells `log` where (one line).
 ///
 /// # Errors
-/// The address is malformed or cannot be bound.
-pub fn run(cli: &ServeCli, log: &mut impl Write) -> anyhow::Result<ExitCode> {
-    let addr = listen_addr(&cli.listen)?;
+/// Classic options that do not apply, a malformed address or one that cannot be bound.
+pub fn run(cli: &Cli, cmd: &ServeCommand, log: &mut impl Write) -> anyhow::Result<ExitCode> {
+    if let Some(msg) = misplaced(cli, "serve") {
+        writeln!(log, "ntpq: serve: {msg}")?;
+        return Ok(ExitCode::from(2));
+    }
+    serve(cmd, family(cli), log).context("serve")
+}
+
+fn serve(cmd: &ServeCommand, family: Family, log: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let addr = listen_addr(&cmd.listen)?;
     let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener
         .local_addr()
         .context("cannot read the bound address")?;
     let server = Server::from_listener(listener, None)
         .map_err(|e| anyhow!("cannot serve on {bound}: {e}"))?;
-    let hosts = cli.options.hosts();
+    let hosts = cmd.options.hosts();
     writeln!(
         log,
         "ntpq: serving the check of {} at http://{bound}/metrics",
@@ -60,14 +70,14 @@ pub fn run(cli: &ServeCli, log: &mut impl Write) -> anyhow::Result<ExitCode> {
     )?;
     log.flush()?;
     let server = Arc::new(server);
-    let options = Arc::new(cli.options.clone());
+    let options = Arc::new(cmd.options.clone());
     let workers: Vec<_> = (0..WORKERS)
         .map(|_| {
             let server = Arc::clone(&server);
             let options = Arc::clone(&options);
             thread::spawn(move || {
                 while let Ok(request) = server.recv() {
-                    if let Err(e) = answer(request, &options) {
+                    if let Err(e) = answer(request, &options, family) {
                         eprintln!("ntpq: serve: {e:#}");
                     }
                 }
@@ -97,7 +107,7 @@ fn wants_openmetrics(request: &Request) -> bool {
     })
 }
 
-fn answer(request: Request, options: &CheckOptions) -> anyhow::Result<()> {
+fn answer(request: Request, options: &CheckOptions, family: Family) -> anyhow::Result<()> {
     let method = request.method().clone();
     if !matches!(method, Method::Get | Method::Head) {
         let response = Response::from_string("only GET and HEAD are served\n")
@@ -113,7 +123,7 @@ fn answer(request: Request, options: &CheckOptions) -> anyhow::Result<()> {
         .to_owned();
     let (status, content_type, body) = match path.as_str() {
         "/metrics" => {
-            let run = options.run();
+            let run = options.run(family);
             let mut body = Vec::new();
             render_openmetrics(&run.reports, Some(run.elapsed.as_secs_f64()), &mut body)?;
             let content_type = if wants_openmetrics(&request) {

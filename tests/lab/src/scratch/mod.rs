@@ -137,10 +137,12 @@ impl ScratchBuilder {
         self
     }
 
-    /// Runs the daemon (reference ntpd or NTPsec; chrony refuses) on a clock shifted by `seconds` through
-    /// libfaketime, as the lab's `ahead` and `behind` are (kernel packet timestamps refused, so its replies are
-    /// consistently shifted): e.g. days ahead, into the last day before a leap second of its leap file.
-    /// Only the daemon's view of the time changes; the machine's clock is untouched.
+    /// Runs the daemon (reference ntpd or NTPsec; chrony refuses) on a clock shifted by `seconds`
+    /// through libfaketime, e.g. to three hours before a leap second of its leap file. Only the
+    /// daemon's view of the time changes. The reference ntpd also runs under the wrapper that
+    /// refuses kernel receive timestamps, as the lab's `ahead` and `behind` do; NTPsec 1.2.2 does
+    /// not: without them it exits at the first packet it receives ("fetch_timestamp: no
+    /// msghdrs"), so its receive timestamps stay unshifted.
     pub fn clock_shift(mut self, seconds: f64) -> Self {
         self.clock_shift_s = Some(seconds);
         self
@@ -204,11 +206,11 @@ impl ScratchDaemon {
             builder.kind != ScratchKind::Chrony
                 && l.split_whitespace().collect::<Vec<_>>() == ["enable", "kernel"]
         };
-        if let Some(line) = builder.conf.iter().find(refuses) {
-            bail!("refusing '{line}': scratch daemons never discipline the machine's clock");
-        }
         if builder.kind == ScratchKind::Chrony && builder.clock_shift_s.is_some() {
             bail!("a shifted clock is offered for ntpd and NTPsec only");
+        }
+        if let Some(line) = builder.conf.iter().find(refuses) {
+            bail!("refusing '{line}': scratch daemons never discipline the machine's clock");
         }
         sweep_stale();
         let me = ProcId::current();
@@ -282,6 +284,17 @@ impl ScratchDaemon {
             "-sys_time",
             "--",
         ]);
+        if let Some(shift) = clock_shift_s {
+            if self.kind == ScratchKind::Reference {
+                let wrapper = self.dir.join("no-packet-stamps.py");
+                fs::write(&wrapper, crate::daemons::NO_PACKET_STAMPS)
+                    .with_context(|| format!("cannot write {}", wrapper.display()))?;
+                cmd.arg("/usr/bin/python3").arg(wrapper);
+            }
+            cmd.env("LD_PRELOAD", crate::daemons::LIBFAKETIME)
+                .env("FAKETIME", format!("{shift:+.3}s"))
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        }
         let program = match self.kind {
             ScratchKind::Reference | ScratchKind::Ntpsec => {
                 let ntpd = if self.kind == ScratchKind::Reference {
@@ -290,18 +303,6 @@ impl ScratchDaemon {
                 } else {
                     PathBuf::from("/usr/sbin/ntpd")
                 };
-                if let Some(shift) = clock_shift_s {
-                    // As for the lab's shifted hosts: libfaketime preloaded (never the `faketime`
-                    // wrapper), kernel packet timestamps refused so that T2 is shifted too.
-                    let wrapper = self.dir.join("no-packet-stamps.py");
-                    fs::write(&wrapper, crate::daemons::NO_PACKET_STAMPS)
-                        .with_context(|| format!("cannot write {}", wrapper.display()))?;
-                    cmd.arg("/usr/bin/python3")
-                        .arg(&wrapper)
-                        .env("LD_PRELOAD", crate::daemons::LIBFAKETIME)
-                        .env("FAKETIME", format!("{shift:+.3}s"))
-                        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
-                }
                 cmd.arg(&ntpd).arg("-n").arg("-c").arg(conf);
                 cmd.arg("-p").arg(self.dir.join("ntpd.pid"));
                 cmd.arg("-l").arg(self.log_path());
