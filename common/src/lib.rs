@@ -18,6 +18,9 @@
 //! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
 //! - [`trace`]: ntptrace's walk up a synchronization path (requests, hops, stop rules);
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
+//! - [`check`]: health checks of servers (metrics, thresholds, verdicts) and their Nagios and
+//!   OpenMetrics renderings;
+//! - [`leap`]: leap-seconds files (check, write), a server's leap state, `ntpq leap --set`'s plan;
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
 //!   local time.
@@ -26,10 +29,12 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod check;
 pub mod control;
 pub mod error;
 pub mod exchange;
 pub mod format;
+pub mod leap;
 pub mod local_time;
 pub mod packet;
 pub mod private;

@@ -237,7 +237,15 @@ pub static OPCMDS: [CommandSpec; 41] = [
 
 /// The full table.
 pub fn table() -> CommandTable {
-    CommandTable::new("ntpq", &[&BUILTINS, &OPCMDS, &crate::tui::COMMANDS])
+    CommandTable::new(
+        "ntpq",
+        &[
+            &BUILTINS,
+            &OPCMDS,
+            &crate::tui::COMMANDS,
+            &cmd::leap::COMMANDS,
+        ],
+    )
 }
 
 /// The session as the shell runs it.

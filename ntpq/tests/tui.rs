@@ -413,3 +413,42 @@ fn the_shell_tui_command_returns_to_the_prompt() {
         s.contains("TUI-EXITED rc=0")
     });
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let lab = Lab::get();
+    let ntp1 = lab.ntp1().v4.to_string();
+    let tmux = Tmux::start(
+        100,
+        30,
+        &in_client(lab, "/tmp", &format!("--tui -n {ntp1}")),
+    );
+    tmux.wait_for("ntp1's peers", Duration::from_secs(10), has_peer_rows);
+    // The pane's shell runs `ip netns exec … ntpq`, which execs ntpq: its child is the TUI.
+    let shell = tmux.run(&["display-message", "-p", "-t", "0", "#{pane_pid}"]);
+    let child = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
+        .expect("pgrep runs");
+    let pid = String::from_utf8_lossy(&child.stdout).trim().to_owned();
+    assert!(
+        !pid.is_empty(),
+        "no TUI process under the pane's shell {shell}"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs")
+            .success()
+    );
+    let end = tmux.wait_for("ntpq to exit", Duration::from_secs(10), |s| {
+        s.lines().any(|l| l.contains("echo"))
+    });
+    assert!(end.contains("TUI-EXITED rc=0"), "{end}");
+    assert!(
+        end.contains("icanon echo"),
+        "line discipline restored: {end}"
+    );
+    assert_eq!(tmux.modes(), "0 1", "main screen, cursor shown");
+}

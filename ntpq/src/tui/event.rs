@@ -29,6 +29,8 @@ pub enum Event {
         /// The answers, or why the poll failed.
         result: Result<Snapshot, String>,
     },
+    /// SIGTERM or SIGHUP arrived: leave as `q` does, restoring the terminal.
+    Terminate,
     /// News of an MRU fetch.
     Mru {
         /// Index of the server.

@@ -14,6 +14,8 @@ pub mod poll;
 pub mod update;
 pub mod view;
 
+use signal_hook::consts::{SIGHUP, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +74,15 @@ pub fn run(plan: &TuiPlan) -> anyhow::Result<()> {
     let (tx, rx) = mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let input = event::spawn_input(tx.clone(), Arc::clone(&stop));
+    // A SIGTERM or SIGHUP ends the loop like `q`, so the restore below runs for them too.
+    let mut signals = Signals::new([SIGTERM, SIGHUP])?;
+    let signal_handle = signals.handle();
+    let signal_tx = tx.clone();
+    let signal_thread = std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            let _ = signal_tx.send(Event::Terminate);
+        }
+    });
     let mut app = App::new(&plan.hosts, plan.names, SystemTime::now());
     let mut workers = Workers::start(plan, app.interval, tx);
     // Restored below whatever happens, a failed set-up included (raw mode may be on already).
@@ -83,6 +94,8 @@ pub fn run(plan: &TuiPlan) -> anyhow::Result<()> {
             })
         });
     ratatui::restore();
+    signal_handle.close();
+    let _ = signal_thread.join();
     stop.store(true, Ordering::Relaxed);
     workers.stop();
     let _ = input.join();

@@ -37,6 +37,7 @@ pub fn update(app: &mut App, event: Event) -> Option<Effect> {
     match event {
         Event::Key(key) => on_key(app, key),
         Event::Resize => None,
+        Event::Terminate => Some(Effect::Quit),
         Event::Tick(now) => {
             app.now = now;
             None

@@ -100,6 +100,19 @@ enum Cmd {
         #[arg(long, default_value_t = 120.0)]
         lifetime_s: f64,
     },
+    /// Answer mode 6 as xntpd 3 does, with its writable leap variables and their windows on a
+    /// scripted clock (see `Xntpd3Script`), for `ntpq leap` tests.
+    Xntpd3Responder {
+        /// Address and port to listen on (port 0: any free port).
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The script (JSON).
+        #[arg(long)]
+        script: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 120.0)]
+        lifetime_s: f64,
+    },
     /// Start a lab and supervise it for the test processes holding leases (internal).
     #[command(hide = true)]
     Supervise,
@@ -353,6 +366,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let script: crate::mode7::Mode7Script =
                 serde_json::from_str(&text).context("bad mode 7 script")?;
             crate::mode7::run(
+                listen,
+                &script,
+                secs(lifetime_s, "lifetime")?,
+                &mut std::io::stdout(),
+            )?;
+        }
+        Cmd::Xntpd3Responder {
+            listen,
+            script,
+            lifetime_s,
+        } => {
+            let text = std::fs::read_to_string(&script)
+                .with_context(|| format!("cannot read {}", script.display()))?;
+            let script: crate::xntpd3::Xntpd3Script =
+                serde_json::from_str(&text).context("bad xntpd 3 script")?;
+            crate::xntpd3::run(
                 listen,
                 &script,
                 secs(lifetime_s, "lifetime")?,

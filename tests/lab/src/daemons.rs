@@ -111,7 +111,7 @@ impl DaemonRun {
 pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// The wrapper that keeps a shifted daemon's receive timestamps on its shifted clock.
-const NO_PACKET_STAMPS: &str = include_str!("../scripts/no-packet-stamps.py");
+pub(crate) const NO_PACKET_STAMPS: &str = include_str!("../scripts/no-packet-stamps.py");
 
 /// libfaketime's `FAKETIME` value for a shift in milliseconds: `+2.500s`, `-0.300s`.
 pub fn faketime_spec(ms: i32) -> String {

@@ -33,6 +33,7 @@ mod state;
 mod surface;
 mod terminal;
 mod topology;
+mod xntpd3;
 
 use std::ffi::OsStr;
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
+pub use xntpd3::{Xntpd3Responder, Xntpd3Script};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
 pub const RELAY_LIFETIME: Duration = Duration::from_secs(600);
@@ -383,5 +385,41 @@ impl Lab {
             &self.state.run_dir,
         )
         .unwrap_or_else(|e| panic!("ntpkit-lab: mode 7 responder: {e:#}"))
+    }
+
+    /// Starts a scripted xntpd 3 mode 6 responder (writable leap variables and their windows on
+    /// a scripted clock) in the client namespace on port 123 of a loopback address of its own
+    /// (`127.77.X.Y`, free at the time), so the reference ntpq, which takes no port, reaches it
+    /// too. It stops when dropped.
+    ///
+    /// # Panics
+    /// If it cannot start.
+    #[track_caller]
+    pub fn xntpd3_responder(&self, script: &Xntpd3Script) -> Xntpd3Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            ^ std::process::id();
+        let mut last = None;
+        for n in 0..8_u32 {
+            let pick = seed.wrapping_add(n.wrapping_mul(7919));
+            let octet = |v: u32| u8::try_from(v % 250 + 1).unwrap_or(1);
+            let listen = SocketAddr::from(([127, 77, octet(pick / 250), octet(pick)], 123));
+            match Xntpd3Responder::start(
+                bin,
+                &self.client().netns,
+                listen,
+                script,
+                &self.state.run_dir,
+            ) {
+                Ok(r) => return r,
+                Err(e) => last = Some(e),
+            }
+        }
+        panic!(
+            "ntpkit-lab: xntpd 3 responder: {}",
+            last.map_or_else(String::new, |e| format!("{e:#}"))
+        )
     }
 }

@@ -99,6 +99,7 @@ pub struct ScratchBuilder {
     network: Network,
     conf: Vec<String>,
     keys: Option<Keys>,
+    clock_shift_s: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -133,6 +134,17 @@ impl ScratchBuilder {
         S: Into<String>,
     {
         self.conf.extend(lines.into_iter().map(Into::into));
+        self
+    }
+
+    /// Runs the daemon (reference ntpd or NTPsec; chrony refuses) on a clock shifted by `seconds`
+    /// through libfaketime, e.g. to three hours before a leap second of its leap file. Only the
+    /// daemon's view of the time changes. The reference ntpd also runs under the wrapper that
+    /// refuses kernel receive timestamps, as the lab's `ahead` and `behind` do; NTPsec 1.2.2 does
+    /// not: without them it exits at the first packet it receives ("fetch_timestamp: no
+    /// msghdrs"), so its receive timestamps stay unshifted.
+    pub fn clock_shift(mut self, seconds: f64) -> Self {
+        self.clock_shift_s = Some(seconds);
         self
     }
 
@@ -185,6 +197,7 @@ impl ScratchDaemon {
             network: Network::Loopback,
             conf: Vec::new(),
             keys: None,
+            clock_shift_s: None,
         }
     }
 
@@ -193,6 +206,9 @@ impl ScratchDaemon {
             builder.kind != ScratchKind::Chrony
                 && l.split_whitespace().collect::<Vec<_>>() == ["enable", "kernel"]
         };
+        if builder.kind == ScratchKind::Chrony && builder.clock_shift_s.is_some() {
+            bail!("a shifted clock is offered for ntpd and NTPsec only");
+        }
         if let Some(line) = builder.conf.iter().find(refuses) {
             bail!("refusing '{line}': scratch daemons never discipline the machine's clock");
         }
@@ -220,7 +236,7 @@ impl ScratchDaemon {
         daemon.v6 = attached.v6;
         daemon.lease = attached.lease;
         let conf = daemon.write_files(builder)?;
-        daemon.spawn(&conf)?;
+        daemon.spawn(&conf, builder.clock_shift_s)?;
         daemon.wait_ready()?;
         Ok(daemon)
     }
@@ -252,7 +268,7 @@ impl ScratchDaemon {
         Ok(path)
     }
 
-    fn spawn(&mut self, conf: &Path) -> anyhow::Result<()> {
+    fn spawn(&mut self, conf: &Path, clock_shift_s: Option<f64>) -> anyhow::Result<()> {
         let out_path = match self.kind {
             // chronyd -d logs to standard error: that file is its log.
             ScratchKind::Chrony => self.log_path(),
@@ -268,6 +284,17 @@ impl ScratchDaemon {
             "-sys_time",
             "--",
         ]);
+        if let Some(shift) = clock_shift_s {
+            if self.kind == ScratchKind::Reference {
+                let wrapper = self.dir.join("no-packet-stamps.py");
+                fs::write(&wrapper, crate::daemons::NO_PACKET_STAMPS)
+                    .with_context(|| format!("cannot write {}", wrapper.display()))?;
+                cmd.arg("/usr/bin/python3").arg(wrapper);
+            }
+            cmd.env("LD_PRELOAD", crate::daemons::LIBFAKETIME)
+                .env("FAKETIME", format!("{shift:+.3}s"))
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        }
         let program = match self.kind {
             ScratchKind::Reference | ScratchKind::Ntpsec => {
                 let ntpd = if self.kind == ScratchKind::Reference {
