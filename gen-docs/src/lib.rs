@@ -146,10 +146,20 @@ pub static TOOLS: [Tool; 6] = [
         command: ntptrace::Cli::command,
         table: None,
         files: &[],
-        examples: &[Example {
-            what: "Which ntptrace this is.",
-            line: "ntptrace --version",
-        }],
+        examples: &[
+            Example {
+                what: "Follow the path from a server up to its primary source, addresses only.",
+                line: "ntptrace -n time.example.net",
+            },
+            Example {
+                what: "Only the first two hosts of the path.",
+                line: "ntptrace -m 2 time.example.net",
+            },
+            Example {
+                what: "Every hop with every value, how it was read and why the walk stopped, as JSON.",
+                line: "ntptrace -n --json time.example.net",
+            },
+        ],
     },
     Tool {
         bin: "ntpdate",
