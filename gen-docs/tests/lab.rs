@@ -90,6 +90,10 @@ fn shape(text: &str) -> Vec<String> {
             for m in MONTHS {
                 out = out.replace(&format!("N {m} N"), "N Mon N");
             }
+            // The daemon's last event (clock_sync, freq_mode, ...) changes as it settles.
+            if out.starts_with("\"event\": ") {
+                out = "\"event\": E".to_owned();
+            }
             out
         })
         .collect()
@@ -174,6 +178,11 @@ fn shapes_ignore_numbers_and_dates_only() {
     assert_eq!(
         shape("21 Nov 07:40:17 ntpdate[30772]: adjust"),
         ["N Mon N:N:N ntpdate[N]: adjust"]
+    );
+    assert_eq!(
+        shape("    \"event\": \"freq_mode\""),
+        shape("    \"event\": \"clock_sync\""),
+        "the last event of a status word is a volatile value"
     );
     assert_ne!(
         shape("stratum=3, refid=LOCL"),
