@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use thiserror::Error;
@@ -144,6 +145,9 @@ pub struct Transport {
     socket: UdpSocket,
     dual_stack: bool,
     timeout: Duration,
+    /// The read timeout last set on the socket, in milliseconds (0: none yet), so that a
+    /// burst of datagrams costs one system call each, not two.
+    read_timeout_ms: AtomicU64,
 }
 
 struct Running<E, T> {
@@ -408,6 +412,7 @@ impl Transport {
             socket,
             dual_stack,
             timeout,
+            read_timeout_ms: AtomicU64::new(0),
         })
     }
 
@@ -422,6 +427,7 @@ impl Transport {
             socket,
             dual_stack,
             timeout,
+            read_timeout_ms: AtomicU64::new(0),
         })
     }
 
@@ -512,9 +518,16 @@ impl Transport {
 
     /// Waits up to `wait` for one datagram; `Ok(None)` on timeout.
     fn recv(&self, buf: &mut [u8], wait: Duration) -> io::Result<Option<(usize, SocketAddr)>> {
-        // A zero read timeout means "block forever" to the OS; never ask for that.
-        self.socket
-            .set_read_timeout(Some(wait.max(Duration::from_micros(100))))?;
+        // Whole milliseconds, rounded up (a zero read timeout means "block forever" to the OS;
+        // never ask for that), set only when they change: deadlines a few milliseconds apart
+        // matter, a few microseconds do not.
+        let ms = u64::try_from(wait.as_micros().div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1);
+        if self.read_timeout_ms.swap(ms, Ordering::Relaxed) != ms {
+            self.socket
+                .set_read_timeout(Some(Duration::from_millis(ms)))?;
+        }
         match self.socket.recv_from(buf) {
             Ok((len, from)) => Ok(Some((len, canonical(from)))),
             Err(err)

@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod commands;
 pub mod debug;
 pub mod fleet;
+pub mod interrupt;
 pub mod link;
 pub mod session;
 

@@ -299,10 +299,10 @@ impl Reassembler {
             expected += data.len();
         }
         let fragments = self.pieces.len();
-        let data = std::mem::take(&mut self.pieces)
-            .into_values()
-            .flatten()
-            .collect();
+        let mut data = Vec::with_capacity(expected);
+        for piece in std::mem::take(&mut self.pieces).into_values() {
+            data.extend_from_slice(&piece);
+        }
         Some(ControlResponse {
             opcode: self.opcode,
             sequence: self.sequence,

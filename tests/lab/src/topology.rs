@@ -172,6 +172,18 @@ pub const HOSTS: &[HostSpec] = &[
         },
         fleet: 0,
     },
+    // One daemon answering on 200 addresses of each family: a fleet of servers for `ntpq` with
+    // many hosts, and an MRU list of its own that tests may fill with thousands of clients.
+    HostSpec {
+        name: "fleet",
+        index: 50,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::LocalClock,
+            stratum: 1,
+        },
+        fleet: 200,
+    },
 ];
 
 /// Bumped whenever an existing host or the address plan changes; a running lab of another layout is not
