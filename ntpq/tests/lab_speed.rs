@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ntpkit_lab::{Impairment, Lab, RefTool};
+use ntpkit_lab::{Impairment, Lab, Normalizer, RefTool};
 
 const NTPQ: &str = env!("CARGO_BIN_EXE_ntpq");
 
@@ -198,4 +198,188 @@ fn mrulist_through_a_lossy_relay_lists_the_same_clients() {
             .filter(|l| l.contains(": read_mru seq=") && l.starts_with("sent"))
             .count()
     );
+}
+
+/// Servers that answer nothing (nothing in the lab has these addresses): their billboard
+/// rows never change, so two reads a moment apart compare exactly.
+const SILENT_SERVERS: [&str; 9] = [
+    "10.77.98.1",
+    "10.77.98.2",
+    "10.77.98.3",
+    "10.77.98.4",
+    "10.77.98.5",
+    "10.77.98.6",
+    "10.77.98.7",
+    "10.77.98.8",
+    "10.77.98.9",
+];
+
+/// Adds servers to a daemon with `:config` and removes them again when dropped.
+struct Configured<'a> {
+    lab: &'a Lab,
+    host: String,
+    servers: &'a [&'a str],
+}
+
+impl<'a> Configured<'a> {
+    fn add(lab: &'a Lab, host: String, servers: &'a [&'a str]) -> Self {
+        let added = Self { lab, host, servers };
+        added.config(|s| format!(":config server {s} minpoll 10 maxpoll 10"));
+        added
+    }
+
+    fn config(&self, line: impl Fn(&str) -> String) {
+        let keys = self.lab.keys_file().display().to_string();
+        let mut args = vec!["-n".to_owned(), "-k".into(), keys, "-a".into(), "1".into()];
+        for s in self.servers {
+            args.extend(["-c".to_owned(), line(s)]);
+        }
+        args.push(self.host.clone());
+        let out = self.lab.command(NTPQ).args(&args).run();
+        out.assert_success();
+    }
+}
+
+impl Drop for Configured<'_> {
+    fn drop(&mut self) {
+        self.config(|s| format!(":config unpeer {s}"));
+    }
+}
+
+#[test]
+fn pipelined_billboards_match_the_reference_with_ten_associations() {
+    let lab = Lab::get();
+    let fleet = lab.host("fleet").v4.to_string();
+    let _servers = Configured::add(lab, fleet.clone(), &SILENT_SERVERS);
+    for command in ["peers", "lpeers", "apeers", "opeers", "lopeers"] {
+        let ours = lab.command(NTPQ).args(["-n", "-c", command, &fleet]).run();
+        ours.assert_success();
+        let theirs = lab
+            .reference(RefTool::Ntpq)
+            .args(["-n", "-c", command, &fleet])
+            .run();
+        let normalizer = Normalizer::default();
+        assert_eq!(
+            normalizer.normalize(&ours.stdout),
+            normalizer.normalize(&theirs.stdout),
+            "{command}"
+        );
+        assert!(ours.stdout.lines().count() >= 12, "{}", ours.stdout);
+    }
+    // Every association's variables were asked for before the first answer came back.
+    let debug = lab
+        .command(NTPQ)
+        .args(["-n", "-d", "-c", "peers", &fleet])
+        .run();
+    let lines: Vec<&str> = debug.stderr.lines().collect();
+    let first_answer = lines
+        .iter()
+        .position(|l| l.starts_with("received") && l.contains(": readvar"))
+        .expect("an answer");
+    let asked = lines[..first_answer]
+        .iter()
+        .filter(|l| l.starts_with("sent") && l.contains(": readvar"))
+        .count();
+    assert_eq!(asked, 10, "{}", debug.stderr);
+    // Statistics of several peers at once, as one at a time.
+    let ids: Vec<String> = lab
+        .command(NTPQ)
+        .args(["-n", "-c", "associations", &fleet])
+        .run()
+        .stdout
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .take(4)
+        .collect();
+    let together = lab
+        .command(NTPQ)
+        .args(["-n", "-c", &format!("pstats {}", ids.join(" ")), &fleet])
+        .run();
+    together.assert_success();
+    let mut args = vec!["-n".to_owned()];
+    for id in &ids {
+        args.extend(["-c".to_owned(), format!("pstats {id}")]);
+    }
+    args.push(fleet.clone());
+    let apart = lab.command(NTPQ).args(&args).run();
+    let labels = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| l.split(':').next().unwrap_or(l).to_owned())
+            .collect()
+    };
+    assert_eq!(labels(&together.stdout), labels(&apart.stdout));
+    assert_eq!(
+        together.stdout.matches("remote host:").count(),
+        ids.len(),
+        "{}",
+        together.stdout
+    );
+}
+
+#[test]
+fn a_fleet_of_two_hundred_addresses_over_one_socket() {
+    let lab = Lab::get();
+    let fleet = lab.host("fleet");
+    let mut hosts: Vec<String> = fleet.fleet_v4.iter().map(ToString::to_string).collect();
+    assert_eq!(hosts.len(), 200);
+    // One silent address in the middle and one that does not resolve.
+    hosts.insert(50, "10.77.9.9".to_owned());
+    hosts.insert(120, "no-such-host.invalid".to_owned());
+    let mut args = vec![
+        "-n".to_owned(),
+        "-c".into(),
+        "timeout 1000".into(),
+        "-c".into(),
+        "rv 0 stratum".into(),
+    ];
+    args.extend(hosts.iter().cloned());
+    let out = lab
+        .command(NTPQ)
+        .args(&args)
+        .timeout(Duration::from_secs(30))
+        .run();
+    assert_eq!(out.code, Some(3), "{}", out.stderr);
+    let printed: Vec<&str> = out.stdout.lines().filter(|l| !l.is_empty()).collect();
+    let want: Vec<String> = hosts
+        .iter()
+        .filter(|h| h.starts_with("10.77.50."))
+        .map(|h| format!("server={h} stratum=1"))
+        .collect();
+    assert_eq!(printed, want);
+    let errors: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{}", out.stderr);
+    assert!(errors[0].starts_with("ntpq: 10.77.9.9: rv 0 stratum: no response"));
+    assert!(errors[1].starts_with("ntpq: no-such-host.invalid: rv 0 stratum: cannot resolve"));
+    // The silent host costs its own two timeouts, concurrently with everything else.
+    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
+    // The same hosts from a file (-f), in its order.
+    let file = std::env::temp_dir().join(format!("ntpq-fleet-{}.txt", std::process::id()));
+    std::fs::write(
+        &file,
+        format!("# the fleet\n{}\n", want_hosts(&hosts).join("\n")),
+    )
+    .unwrap();
+    let from_file = lab
+        .command(NTPQ)
+        .args([
+            "-n",
+            "-c",
+            "rv 0 stratum",
+            "-f",
+            &file.display().to_string(),
+        ])
+        .run();
+    std::fs::remove_file(&file).unwrap();
+    from_file.assert_success();
+    let printed: Vec<&str> = from_file.stdout.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(printed, want);
+}
+
+fn want_hosts(hosts: &[String]) -> Vec<String> {
+    hosts
+        .iter()
+        .filter(|h| h.starts_with("10.77.50."))
+        .cloned()
+        .collect()
 }
