@@ -39,7 +39,8 @@ pub use header::{
     Sequence,
 };
 pub use mru::{
-    MRU_CLASSIC_FRAGS, MRU_MAX_FRAGS, MruCollector, MruEntry, MruError, MruProgress, NONCE_LIFETIME,
+    MRU_CLASSIC_FRAGS, MRU_MAX_FRAGS, MruCollector, MruEntry, MruError, MruNext, MruPage,
+    MruProgress, NONCE_LIFETIME,
 };
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
 pub use reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};

@@ -191,6 +191,61 @@ impl MruCollector {
     /// then `addr.N=…, last.N=…` resume points from the newest entry held, as many as fit.
     #[must_use]
     pub fn request(&mut self) -> String {
+        let priors: Vec<MruEntry> = self.newest().take(MAX_PRIORS).copied().collect();
+        self.request_from(&priors)
+    }
+
+    /// What follows a whole answer, worked out from its two ends only, before its rows are
+    /// committed: its nonce is at its start, its newest rows (the next resume points) and `now=`
+    /// at its end. So the next request can go out at once and the answer be read
+    /// ([`MruPage::read`]) while the server prepares the next one; [`MruCollector::commit`]
+    /// must take the page before that request's answer is digested.
+    pub fn request_after(&mut self, data: &[u8], now: Instant) -> MruNext {
+        const END: usize = 4096;
+        let head = whole_items(data.get(..END.min(data.len())).unwrap_or_default());
+        if let Some(nonce) = MruPage::read(head).nonce {
+            self.take_nonce(&nonce, now);
+        }
+        let start = data.len().saturating_sub(END);
+        let tail = data.get(start..).unwrap_or_default();
+        // From the first separator on, unless the tail is the whole answer.
+        let tail = if start == 0 {
+            tail
+        } else {
+            tail.iter()
+                .position(|&b| b == b',')
+                .and_then(|at| tail.get(at + 1..))
+                .unwrap_or_default()
+        };
+        let page = MruPage::read(tail);
+        if page.is_last() {
+            return MruNext::Done;
+        }
+        if page.rows.is_empty() {
+            return MruNext::Commit;
+        }
+        let priors: Vec<MruEntry> = page.rows.iter().rev().take(MAX_PRIORS).copied().collect();
+        MruNext::Request(self.request_from(&priors))
+    }
+
+    /// Takes an answer read by [`MruPage::read`] (its nonce, rows and `now=`), received at
+    /// `now`, and grows the next answers.
+    pub fn commit(&mut self, page: MruPage, now: Instant) -> MruProgress {
+        let complete = self.take_page(page, now);
+        if self.cap_frags {
+            self.frags = (self.frags * 2).min(self.ceiling);
+        } else {
+            let grown = (self.limit + 1).max(self.limit * 33 / 32);
+            self.limit = grown.min(MRU_MAX_LIMIT).min(self.row_limit);
+        }
+        if complete {
+            MruProgress::Done
+        } else {
+            MruProgress::More
+        }
+    }
+
+    fn request_from(&mut self, priors: &[MruEntry]) -> String {
         let mut out = format!("nonce={}", self.nonce.as_deref().unwrap_or_default());
         if self.cap_frags {
             out.push_str(&format!(", frags={}", self.frags));
@@ -201,7 +256,7 @@ impl MruCollector {
             out.push_str(&format!(", {name}={value}"));
         }
         let mut offered = 0;
-        for (i, entry) in self.newest().take(MAX_PRIORS).enumerate() {
+        for (i, entry) in priors.iter().enumerate() {
             // `[fe80::1%2]:123` for a scoped address, as ntpd printed it.
             let addr = entry.addr.to_string();
             let prior = format!(", addr.{i}={addr}, last.{i}=0x{}", entry.last);
@@ -220,34 +275,16 @@ impl MruCollector {
     /// # Errors
     /// Not at present; kept fallible for consistency checks.
     pub fn on_response(&mut self, data: &[u8], now: Instant) -> Result<MruProgress, MruError> {
-        let complete = self.digest(data, now);
-        if self.cap_frags {
-            self.frags = (self.frags * 2).min(self.ceiling);
-        } else {
-            let grown = (self.limit + 1).max(self.limit * 33 / 32);
-            self.limit = grown.min(MRU_MAX_LIMIT).min(self.row_limit);
-        }
-        Ok(if complete {
-            MruProgress::Done
-        } else {
-            MruProgress::More
-        })
+        Ok(self.commit(MruPage::read(data), now))
     }
 
     /// Digests the part of an incomplete answer that arrived contiguously from its start
     /// (see [`ControlError::Incomplete`]): every row in it that is whole is kept, and the
     /// answers get smaller. Returns the number of entries kept.
     pub fn on_partial(&mut self, prefix: &[u8], now: Instant) -> usize {
-        // The last item may be cut anywhere (`ct.57=1` of `ct.57=12`): only items followed by
-        // their separator are whole.
-        let whole = prefix
-            .iter()
-            .rposition(|&b| b == b',')
-            .and_then(|end| prefix.get(..end))
-            .unwrap_or_default();
         let before = self.len();
         // `now=` is in the last fragment only, so a prefix never completes the list.
-        let _ = self.digest(whole, now);
+        let _ = self.take_page(MruPage::read(whole_items(prefix)), now);
         self.shrink();
         self.len().saturating_sub(before)
     }
@@ -342,48 +379,18 @@ impl MruCollector {
         self.slots.iter().rev().flatten()
     }
 
-    /// Takes an answer's nonce and rows; whether it holds `now=` (the list is complete).
-    ///
-    /// READ_MRU answers are long (60 kB for 128 fragments) and plain: `name.N=value` items,
-    /// none quoted, separated by `,` and blanks or CRLF (§5.3). They are read in place
-    /// rather than through [`VarList`], which would copy every name and value.
-    fn digest(&mut self, text: &[u8], now: Instant) -> bool {
-        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-        let text = text.get(..end).unwrap_or_default();
-        // ntpd sends ASCII; anything else ends the readable part.
-        let text = match std::str::from_utf8(text) {
-            Ok(t) => t,
-            Err(e) => std::str::from_utf8(text.get(..e.valid_up_to()).unwrap_or_default())
-                .unwrap_or_default(),
-        };
-        let mut rows: BTreeMap<u32, Partial> = BTreeMap::new();
-        let mut complete = false;
-        for item in text.split(',') {
-            let item = item.trim();
-            let (name, value) = item.split_once('=').unwrap_or((item, ""));
-            let value = value.trim();
-            let value = value
-                .strip_prefix('"')
-                .and_then(|v| v.strip_suffix('"'))
-                .unwrap_or(value);
-            match split_indexed(name.trim()) {
-                ("now", None) => {
-                    self.now = value.parse().ok();
-                    complete = true;
-                }
-                ("nonce", None) => self.take_nonce(value, now),
-                (tag, Some(index)) => rows.entry(index).or_default().set(tag, value),
-                // `addr.older`, `last.older` and `last.newest` only restate what we sent or
-                // received.
-                _ => {}
-            }
+    /// Takes a page's nonce and rows; whether it holds `now=` (the list is complete).
+    fn take_page(&mut self, page: MruPage, now: Instant) -> bool {
+        if let Some(nonce) = &page.nonce {
+            self.take_nonce(nonce, now);
         }
-        for row in rows.into_values() {
-            if let Some(entry) = row.finish() {
-                self.insert(entry);
-            }
+        if page.now.is_some() {
+            self.now = page.now;
         }
-        complete
+        for entry in page.rows {
+            self.insert(entry);
+        }
+        page.now.is_some()
     }
 
     /// Smaller answers after a loss or timeout.
@@ -416,6 +423,87 @@ impl MruCollector {
             }
         }
     }
+}
+
+/// What follows a whole answer ([`MruCollector::request_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MruNext {
+    /// The answer ends the list.
+    Done,
+    /// Send this request now, then commit the answer.
+    Request(String),
+    /// Commit the answer first, then send [`MruCollector::request`].
+    Commit,
+}
+
+/// One READ_MRU answer read into rows, apart from any collector (so that it can be read on
+/// another thread while the next request is out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MruPage {
+    nonce: Option<String>,
+    now: Option<NtpTimestamp>,
+    rows: Vec<MruEntry>,
+}
+
+impl MruPage {
+    /// Reads an answer's data, or a part of it that ends at an item boundary.
+    ///
+    /// READ_MRU answers are long (60 kB for 128 fragments) and plain: `name.N=value` items,
+    /// none quoted, separated by `,` and blanks or CRLF (§5.3). They are read in place
+    /// rather than through [`VarList`], which would copy every name and value.
+    #[must_use]
+    pub fn read(text: &[u8]) -> Self {
+        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        let text = text.get(..end).unwrap_or_default();
+        // ntpd sends ASCII; anything else ends the readable part.
+        let text = match std::str::from_utf8(text) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(text.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default(),
+        };
+        let mut page = Self::default();
+        let mut rows: BTreeMap<u32, Partial> = BTreeMap::new();
+        for item in text.split(',') {
+            let item = item.trim();
+            let (name, value) = item.split_once('=').unwrap_or((item, ""));
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            match split_indexed(name.trim()) {
+                ("now", None) => page.now = Some(value.parse().unwrap_or(NtpTimestamp::ZERO)),
+                ("nonce", None) => page.nonce = Some(value.to_owned()),
+                (tag, Some(index)) => rows.entry(index).or_default().set(tag, value),
+                // `addr.older`, `last.older` and `last.newest` only restate what we sent or
+                // received.
+                _ => {}
+            }
+        }
+        page.rows = rows.into_values().filter_map(Partial::finish).collect();
+        page
+    }
+
+    /// Whether the answer ends the list (it has `now=`).
+    #[must_use]
+    pub fn is_last(&self) -> bool {
+        self.now.is_some()
+    }
+
+    /// The rows, oldest first.
+    #[must_use]
+    pub fn rows(&self) -> &[MruEntry] {
+        &self.rows
+    }
+}
+
+/// The items of `text` that are whole: those followed by their separator (the last item of a
+/// cut answer may be cut anywhere, `ct.57=1` of `ct.57=12`).
+fn whole_items(text: &[u8]) -> &[u8] {
+    text.iter()
+        .rposition(|&b| b == b',')
+        .and_then(|end| text.get(..end))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Default)]
@@ -592,6 +680,57 @@ mod tests {
         );
         // A prefix that ends in the middle of its first item keeps nothing.
         assert_eq!(c.on_partial(b"nonce=x", t0), 0);
+    }
+
+    /// An answer of `n` rows (10.0.0.1 … 10.0.0.n), `now=` at its end when `last`.
+    fn answer(n: u32, last: bool) -> String {
+        let mut text = "last.older=0x1.0, addr.older=10.9.9.9:123, nonce=fresh".to_owned();
+        for i in 0..n {
+            text.push_str(&format!(
+                ", addr.{i}=10.0.0.{}:123, last.{i}=0x{:08x}.00000000, first.{i}=0x1.0, \
+                 ct.{i}=1, mv.{i}=35, rs.{i}=0x0",
+                i + 1,
+                i + 10
+            ));
+        }
+        if last {
+            text.push_str(", now=0x000000ff.00000000, last.newest=0x1.0");
+        }
+        text
+    }
+
+    #[test]
+    fn the_next_request_comes_from_the_ends_of_an_answer() {
+        let t0 = Instant::now();
+        let mut c = MruCollector::new(Vec::new());
+        c.set_nonce(&vars("nonce=old"), t0).unwrap();
+        let data = answer(100, false);
+        let MruNext::Request(next) = c.request_after(data.as_bytes(), t0) else {
+            panic!("a request");
+        };
+        assert!(
+            next.starts_with("nonce=fresh, frags=128, addr.0=10.0.0.100:123, last.0=0x0000006d"),
+            "{next}"
+        );
+        // As many resume points as fit in one request, newest first.
+        assert!(
+            next.ends_with("addr.7=10.0.0.93:123, last.7=0x00000066.00000000"),
+            "{next}"
+        );
+        // Nothing is committed until the page is: then everything is.
+        assert!(c.is_empty());
+        assert_eq!(
+            c.commit(MruPage::read(data.as_bytes()), t0),
+            MruProgress::More
+        );
+        assert_eq!(c.len(), 100);
+        assert_eq!(
+            c.request_after(answer(3, true).as_bytes(), t0),
+            MruNext::Done
+        );
+        let page = MruPage::read(answer(3, true).as_bytes());
+        assert!(page.is_last());
+        assert_eq!(page.rows().len(), 3);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use ntpkit::control::{
-    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruProgress, ReassemblyLimits,
+    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruNext, MruPage, MruProgress,
+    ReassemblyLimits,
 };
 use ntpkit::record::MruRecord;
 use ntpkit::time::NtpTimestamp;
@@ -131,8 +132,9 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
         }
         return Ok(());
     }
-    // Oldest first as collected; the default order is newest first.
-    let mut entries: Vec<MruEntry> = collector.entries().rev().copied().collect();
+    // Oldest first as collected; the default order is newest first. References, not copies:
+    // the list may hold hundreds of thousands of clients.
+    let mut entries: Vec<&MruEntry> = collector.entries().rev().collect();
     sort_entries(&mut entries, key, now);
     if reverse {
         entries.reverse();
@@ -164,6 +166,11 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
 
 /// Pages through the server's list until it is complete or Ctrl-C, calling `each` after
 /// every answer. An interrupted collection ends without error: what arrived is shown.
+///
+/// A whole answer is read on a second thread while the next request is already out: its nonce
+/// and newest rows, all the next request needs, are at its two ends
+/// ([`MruCollector::request_after`]), so the server prepares the next page while this one is
+/// read.
 fn collect(
     s: &mut Session,
     collector: &mut MruCollector,
@@ -172,29 +179,36 @@ fn collect(
 ) -> anyhow::Result<()> {
     let mut rtt: Option<Duration> = None;
     let mut silent = 0;
+    // A whole answer whose rows are not committed yet.
+    let mut held: Option<Vec<u8>> = None;
     for _ in 0..MAX_REQUESTS {
-        if collector.needs_nonce(Instant::now()) {
-            let sent = Instant::now();
-            match s.query(
-                ControlOpcode::RequestNonce,
-                AssocId::SYSTEM,
-                Vec::new(),
-                false,
-            ) {
-                Ok(answer) => {
-                    rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
-                    collector.set_nonce(&answer.variables()?, Instant::now())?;
+        let payload = match held.take() {
+            Some(data) => match collector.request_after(&data, Instant::now()) {
+                MruNext::Request(payload) => {
+                    held = Some(data);
+                    payload
                 }
-                Err(_) if interrupt.fired() => return Ok(()),
-                Err(e) => return Err(e),
+                MruNext::Done | MruNext::Commit => {
+                    let progress = collector.commit(MruPage::read(&data), Instant::now());
+                    each(s, collector)?;
+                    if progress == MruProgress::Done {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            },
+            None => {
+                if collector.needs_nonce(Instant::now()) {
+                    match fetch_nonce(s, collector, &mut rtt) {
+                        Ok(()) => {}
+                        Err(_) if interrupt.fired() => return Ok(()),
+                        Err(e) => return Err(e),
+                    }
+                }
+                collector.request()
             }
-        }
-        let mut query = s.make_query(
-            ControlOpcode::ReadMru,
-            AssocId::SYSTEM,
-            collector.request(),
-            false,
-        )?;
+        };
+        let mut query = s.make_query(ControlOpcode::ReadMru, AssocId::SYSTEM, payload, false)?;
         query.limits = ReassemblyLimits::fragments(usize::try_from(collector.frags()).unwrap_or(1));
         query.keep_prefix = true;
         // A lost request is asked again from here, with a new sequence number: an answer
@@ -204,19 +218,28 @@ fn collect(
             query.patience = Some(patience(rtt, silent, s.timeout));
         }
         let sent = Instant::now();
-        let answer = s.exchange(vec![query]).pop();
+        let previous = held.take();
+        let (answer, page) = std::thread::scope(|scope| {
+            let reader = previous.map(|data| scope.spawn(move || MruPage::read(&data)));
+            let answer = s.exchange(vec![query]).pop();
+            (answer, reader.map(std::thread::ScopedJoinHandle::join))
+        });
+        if let Some(page) = page {
+            let page = page.map_err(|_| anyhow::anyhow!("reading an MRU answer failed"))?;
+            collector.commit(page, Instant::now());
+            each(s, collector)?;
+        }
         if interrupt.fired() {
+            if let Some(Ok((answer, _))) = answer {
+                collector.commit(MruPage::read(&answer.data), Instant::now());
+            }
             return Ok(());
         }
         match answer {
             Some(Ok((answer, _))) => {
                 silent = 0;
                 rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
-                let progress = collector.on_response(&answer.data, Instant::now())?;
-                each(s, collector)?;
-                if progress == MruProgress::Done {
-                    return Ok(());
-                }
+                held = Some(answer.data);
             }
             Some(Err(err)) => match err.downcast::<ControlError>() {
                 Ok(ControlError::Incomplete { prefix, .. }) => {
@@ -237,6 +260,9 @@ fn collect(
             None => bail!("no answer"),
         }
     }
+    if let Some(data) = held {
+        collector.commit(MruPage::read(&data), Instant::now());
+    }
     Ok(())
 }
 
@@ -249,6 +275,45 @@ fn local_now() -> NtpTimestamp {
         secs: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
         nanos: since.subsec_nanos(),
     })
+}
+
+/// REQ_NONCE, asked again (with a new sequence number) when lost, as many times as a READ_MRU.
+fn fetch_nonce(
+    s: &mut Session,
+    collector: &mut MruCollector,
+    rtt: &mut Option<Duration>,
+) -> anyhow::Result<()> {
+    let mut silent = 0;
+    loop {
+        let mut query = s.make_query(
+            ControlOpcode::RequestNonce,
+            AssocId::SYSTEM,
+            Vec::new(),
+            false,
+        )?;
+        if let Some(rtt) = *rtt {
+            query.retries = 0;
+            query.patience = Some(patience(rtt, silent, s.timeout));
+        }
+        let sent = Instant::now();
+        match s.exchange(vec![query]).pop() {
+            Some(Ok((answer, _))) => {
+                *rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
+                return Ok(collector.set_nonce(&answer.variables()?, Instant::now())?);
+            }
+            Some(Err(e))
+                if silent < MAX_SILENT
+                    && matches!(
+                        e.downcast_ref::<ControlError>(),
+                        Some(ControlError::Timeout { .. })
+                    ) =>
+            {
+                silent += 1;
+            }
+            Some(Err(e)) => return Err(e),
+            None => bail!("no answer"),
+        }
+    }
 }
 
 /// Unanswered requests in a row before giving up.
@@ -387,7 +452,7 @@ fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
 }
 
 #[expect(clippy::cast_precision_loss, reason = "packet counts as a divisor")]
-fn sort_entries(entries: &mut [MruEntry], key: SortKey, now: NtpTimestamp) {
+fn sort_entries(entries: &mut [&MruEntry], key: SortKey, now: NtpTimestamp) {
     let avg = |e: &MruEntry| seconds_between(e.last, e.first) / e.count.max(1) as f64;
     match key {
         // Already newest first.
