@@ -23,7 +23,7 @@
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
 )]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -105,11 +105,12 @@ pub struct MruCollector {
     cap_frags: bool,
     restarts: u32,
     offered: usize,
-    /// Entries in the order they arrived, oldest first; `None` where a later answer replaced
-    /// the entry (the client was seen again) or a restart dropped it.
-    slots: Vec<Option<MruEntry>>,
-    /// Where each address's current entry is in `slots`.
-    index: HashMap<SocketAddr, usize>,
+    /// Entries in the order they arrived, oldest first. A client seen again while the list
+    /// was read has an older entry here too until [`MruCollector::settle`] drops it: an index
+    /// by address would cost more memory than the entries (a list may hold 100,000 clients).
+    slots: Vec<MruEntry>,
+    /// Whether `slots` holds one entry per address.
+    settled: bool,
     /// Entries committed since [`MruCollector::take_arrivals`] was last called, when kept.
     arrivals: Option<Vec<MruEntry>>,
     updates: usize,
@@ -134,7 +135,7 @@ impl MruCollector {
             restarts: 0,
             offered: 0,
             slots: Vec::new(),
-            index: HashMap::new(),
+            settled: true,
             arrivals: None,
             updates: 0,
             now: None,
@@ -335,21 +336,47 @@ impl MruCollector {
         }
     }
 
-    /// The clients collected, oldest first.
+    /// The clients collected, oldest first: one entry per client once the list is complete
+    /// or [`MruCollector::settle`] was called (an interrupted listing).
     pub fn entries(&self) -> impl DoubleEndedIterator<Item = &MruEntry> {
-        self.slots.iter().flatten()
+        self.slots.iter()
     }
 
-    /// Number of clients collected.
+    /// Drops the older entry of every client seen again while the list was read (counting
+    /// them as [`MruCollector::updates`]), keeping the arrival order of the rest.
+    pub fn settle(&mut self) {
+        if self.settled {
+            return;
+        }
+        let mut order: Vec<u32> =
+            (0..u32::try_from(self.slots.len()).unwrap_or(u32::MAX)).collect();
+        let addr = |i: u32| self.slots.get(i as usize).map(|e| e.addr);
+        order.sort_unstable_by_key(|&i| (addr(i), i));
+        let mut keep = vec![true; self.slots.len()];
+        for pair in order.windows(2) {
+            if let [older, newer] = *pair
+                && addr(older) == addr(newer)
+                && let Some(k) = keep.get_mut(older as usize)
+            {
+                *k = false;
+                self.updates += 1;
+            }
+        }
+        let mut flags = keep.into_iter();
+        self.slots.retain(|_| flags.next().unwrap_or(true));
+        self.settled = true;
+    }
+
+    /// Number of entries held (a client seen again counts twice until settled).
     #[must_use]
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.slots.len()
     }
 
     /// Whether no client was collected.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.slots.is_empty()
     }
 
     /// Entries committed since the last call, in arrival order (empty unless
@@ -376,7 +403,7 @@ impl MruCollector {
 
     /// Newest entries first.
     fn newest(&self) -> impl Iterator<Item = &MruEntry> {
-        self.slots.iter().rev().flatten()
+        self.slots.iter().rev()
     }
 
     /// Takes a page's nonce and rows; whether it holds `now=` (the list is complete).
@@ -389,6 +416,9 @@ impl MruCollector {
         }
         for entry in page.rows {
             self.insert(entry);
+        }
+        if page.now.is_some() {
+            self.settle();
         }
         page.now.is_some()
     }
@@ -403,25 +433,15 @@ impl MruCollector {
     }
 
     fn insert(&mut self, entry: MruEntry) {
-        if let Some(old) = self.index.insert(entry.addr, self.slots.len()) {
-            if let Some(slot) = self.slots.get_mut(old) {
-                *slot = None;
-            }
-            self.updates += 1;
-        }
-        self.slots.push(Some(entry));
+        self.slots.push(entry);
+        self.settled = false;
         if let Some(arrivals) = &mut self.arrivals {
             arrivals.push(entry);
         }
     }
 
     fn drop_newest(&mut self) {
-        while let Some(slot) = self.slots.pop() {
-            if let Some(entry) = slot {
-                self.index.remove(&entry.addr);
-                return;
-            }
-        }
+        self.slots.pop();
     }
 }
 

@@ -117,6 +117,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     progress.clear();
     drop(interrupt);
     collected?;
+    collector.settle();
     let now = collector
         .now()
         .or_else(|| collector.entries().map(|e| e.last).max())
