@@ -16,7 +16,11 @@
 //! - [`private`]: mode 7 private messages (ntpdc): header, request codes, typed items in both
 //!   item sizes, response reassembly and the exchange;
 //! - [`sync`]: sanity checks, best sample, falseticker rejection and drift for one-shot clients;
+//! - [`trace`]: ntptrace's walk up a synchronization path (requests, hops, stop rules);
 //! - [`auth`]: keys files, key types and MACs (MD5, SHA1, SHA256, AES-128-CMAC, legacy DES);
+//! - [`check`]: health checks of servers (metrics, thresholds, verdicts) and their Nagios and
+//!   OpenMetrics renderings;
+//! - [`leap`]: leap-seconds files (check, write), a server's leap state, `ntpq leap --set`'s plan;
 //! - [`record`] and [`format`](mod@format): typed, serializable results rendered as tables or JSON;
 //! - [`local_time`]: the local time zone's offset from UTC (through `chrono`), for dates in
 //!   local time.
@@ -25,16 +29,19 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod check;
 pub mod control;
 pub mod error;
 pub mod exchange;
 pub mod format;
+pub mod leap;
 pub mod local_time;
 pub mod packet;
 pub mod private;
 pub mod record;
 pub mod sync;
 pub mod time;
+pub mod trace;
 pub mod transport;
 pub(crate) mod wire;
 

@@ -281,6 +281,22 @@ impl CivilTime {
             .copied()
             .unwrap_or("???")
     }
+
+    /// The C library's `ctime` layout without its newline, e.g. `Sat Nov 21 06:47:53 2026`
+    /// (the second header line of an `ntp-keygen` keys file, protocol notes §8.5).
+    #[must_use]
+    pub fn ctime(&self) -> String {
+        format!(
+            "{} {} {:>2} {:02}:{:02}:{:02} {}",
+            self.weekday_name(),
+            self.month_name(),
+            self.day,
+            self.hour,
+            self.minute,
+            self.second,
+            self.year
+        )
+    }
 }
 
 fn narrow(v: i64) -> u8 {
@@ -430,6 +446,19 @@ mod tests {
         assert_eq!(c.to_unix(), NOV21);
         let leap_day = CivilTime::from_unix(951_782_400); // 2000-02-29
         assert_eq!((leap_day.month, leap_day.day), (2, 29));
+    }
+
+    #[test]
+    fn ctime_layout() {
+        assert_eq!(
+            CivilTime::from_unix(NOV21).ctime(),
+            "Sat Nov 21 04:41:02 2026"
+        );
+        // Days below 10 are space-padded, as the C library does.
+        assert_eq!(
+            CivilTime::from_unix(1_491_004_800).ctime(),
+            "Sat Apr  1 00:00:00 2017"
+        );
     }
 
     proptest! {

@@ -70,6 +70,21 @@ pub fn resolve(host: &str, default_port: u16, family: Family) -> io::Result<Sock
     })
 }
 
+/// The host name of `ip` by reverse DNS, looked up in a helper thread and given up after
+/// `bound` so that a slow or unreachable resolver never stalls a tool. `None` when there is no
+/// name, the lookup fails or takes too long (the caller shows the address then).
+#[must_use]
+pub fn reverse_lookup(ip: IpAddr, bound: Duration) -> Option<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(dns_lookup::lookup_addr(&ip).ok());
+    });
+    rx.recv_timeout(bound)
+        .ok()
+        .flatten()
+        .filter(|name| name.parse::<IpAddr>().is_err())
+}
+
 /// Bytes and datagrams one exchange moved, e.g. to report mode 7 amplification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Traffic {

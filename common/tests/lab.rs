@@ -18,6 +18,23 @@ use ntpkit::private::{
 use ntpkit::time::{NtpTimestamp, UnixTime};
 use ntpkit_lab::Lab;
 
+/// Tests that change a shared daemon's configuration (keys, servers) hold this for writing;
+/// tests that read the same daemons hold it for reading, so no test sees another's change
+/// half-way (the tests of one binary run in parallel threads).
+static DAEMON_STATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn reading() -> std::sync::RwLockReadGuard<'static, ()> {
+    DAEMON_STATE
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn changing() -> std::sync::RwLockWriteGuard<'static, ()> {
+    DAEMON_STATE
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const WAIT: Duration = Duration::from_secs(3);
 
 fn now() -> NtpTimestamp {
@@ -58,6 +75,7 @@ fn one_reply(lab: &Lab, to: SocketAddr, request: &[u8]) -> Option<Vec<u8>> {
 #[test]
 fn ntp_client_requests_authenticate_with_every_key_type() {
     let lab = Lab::get();
+    let _state = reading();
     for host in [lab.ntp1(), lab.ntp2()] {
         for id in 1..=4 {
             let key = key(lab, id);
@@ -123,6 +141,7 @@ fn control_ifstats(lab: &Lab, to: SocketAddr, key: &Key, align: MacAlignment) ->
 #[test]
 fn control_requests_authenticate_on_ntpd_and_ntpsec() {
     let lab = Lab::get();
+    let _state = reading();
     let md5 = key(lab, 1);
     for host in [lab.ntp1(), lab.ntp2(), lab.ntp3()] {
         let to = at(host.v4);
@@ -199,6 +218,7 @@ impl Drop for RestoreKeys<'_> {
 #[test]
 fn private_and_control_auth_with_every_key_type_on_ntpd() {
     let lab = Lab::get();
+    let _state = changing();
     let to = at(lab.ntp1().v4);
     let _restore = RestoreKeys(lab);
     let one = key(lab, 1);
@@ -258,6 +278,7 @@ fn sysvars_example() -> std::path::PathBuf {
 #[test]
 fn one_socket_reads_every_daemon_over_ipv4_and_ipv6() {
     let lab = Lab::get();
+    let _state = reading();
     let out = lab
         .command(sysvars_example())
         .args([

@@ -12,7 +12,8 @@ use clap::{ArgAction, Parser};
     version,
     about = "query and configure ntpd over mode 7 private messages (classic ntpdc)",
     after_help = "Without -c, -l, -p or -s, commands are read from standard input (an \
-                  interactive prompt on a terminal). `help` lists the commands."
+                  interactive prompt on a terminal). `help` lists the commands.",
+    after_long_help = crate::commands::table().render_help_section()
 )]
 pub struct Cli {
     /// Resolve host names to IPv4 addresses only.

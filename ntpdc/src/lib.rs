@@ -162,6 +162,12 @@ impl Handler for Ntpdc {
     }
 }
 
+/// ntpdc's command table (for documentation generators and tests).
+#[must_use]
+pub fn command_table() -> CommandTable {
+    commands::table()
+}
+
 /// Names from `/etc/hosts`, for `hostnames yes` (ntpkit has no reverse DNS).
 fn etc_hosts() -> Vec<(IpAddr, String)> {
     let Ok(text) = std::fs::read_to_string("/etc/hosts") else {

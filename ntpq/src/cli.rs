@@ -4,6 +4,17 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser, ValueEnum};
 
+/// Tasks that are not classic commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Leap seconds: show them coming, set the warning bits, check a leap-seconds file.
+    Leap(crate::cmd::leap::LeapCommand),
+    /// Check servers like a monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Check(crate::check::CheckCommand),
+    /// Serve the check's metrics over HTTP for Prometheus (each scrape asks the servers).
+    Serve(crate::check::ServeCommand),
+}
+
 /// How address refids are shown (ntpq 4.2.8p15's `drefid`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RefidMode {
@@ -18,16 +29,21 @@ pub enum RefidMode {
 #[command(
     name = "ntpq",
     version,
+    propagate_version = true,
     about = "query and control NTP servers over mode 6 (classic ntpq, plus JSON)",
     after_help = "Commands are those of the classic ntpq; with none on the command line ntpq \
-                  reads them from standard input (with a prompt on a terminal). Type `help`."
+                  reads them from standard input (with a prompt on a terminal). Type `help`.",
+    after_long_help = crate::commands::table().render_help_section()
 )]
 pub struct Cli {
+    /// A task of its own instead of classic commands (`ntpq leap …`).
+    #[command(subcommand)]
+    pub action: Option<Action>,
     /// Resolve host names to IPv4 addresses only.
-    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6", global = true)]
     pub ipv4: bool,
     /// Resolve host names to IPv6 addresses only.
-    #[arg(short = '6', long = "ipv6")]
+    #[arg(short = '6', long = "ipv6", global = true)]
     pub ipv6: bool,
     /// A command to run (repeatable); each runs on every host, in order.
     #[arg(short = 'c', long = "command", value_name = "cmd", action = ArgAction::Append)]
@@ -42,7 +58,7 @@ pub struct Cli {
     #[arg(short = 'i', long = "interactive", conflicts_with_all = ["command", "peers"])]
     pub interactive: bool,
     /// Print addresses, never host names.
-    #[arg(short = 'n', long = "numeric")]
+    #[arg(short = 'n', long = "numeric", global = true)]
     pub numeric: bool,
     /// Print the peers billboard (the `peers` command).
     #[arg(short = 'p', long = "peers")]
@@ -57,19 +73,23 @@ pub struct Cli {
     #[arg(short = 'r', long = "refid", value_enum, value_name = "ipv4|hash")]
     pub refid: Option<RefidMode>,
     /// Print every result as JSON: one document per command per host.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
     /// Keys file for authenticated requests (with -a).
-    #[arg(short = 'k', long = "keyfile", value_name = "file")]
+    #[arg(short = 'k', long = "keyfile", value_name = "file", global = true)]
     pub keyfile: Option<PathBuf>,
     /// Key ID to authenticate with, from the keys file (-k).
     #[arg(
         short = 'a',
         long = "authentication",
         value_name = "keyid",
-        requires = "keyfile"
+        requires = "keyfile",
+        global = true
     )]
     pub keyid: Option<u32>,
+    /// Watch the servers live in a terminal UI (peers, system variables, MRU list).
+    #[arg(long, conflicts_with_all = ["command", "peers", "interactive", "json"])]
+    pub tui: bool,
     /// Show units after times and frequencies.
     #[arg(short = 'u', long = "units")]
     pub units: bool,

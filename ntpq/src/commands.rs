@@ -244,7 +244,15 @@ pub static OPCMDS: [CommandSpec; 41] = [
 
 /// The full table.
 pub fn table() -> CommandTable {
-    CommandTable::new("ntpq", &[&BUILTINS, &OPCMDS])
+    CommandTable::new(
+        "ntpq",
+        &[
+            &BUILTINS,
+            &OPCMDS,
+            &crate::tui::COMMANDS,
+            &cmd::leap::COMMANDS,
+        ],
+    )
 }
 
 /// The session as the shell runs it.
@@ -279,6 +287,9 @@ impl Handler for Ntpq {
         };
         if let Some(flow) = cmd::builtins::run(&mut self.session, inv, out)? {
             return Ok(flow);
+        }
+        if name == "tui" {
+            return crate::tui::shell_command(&self.session, inv);
         }
         let host = self.session.host_name();
         cmd::remote(&mut self.session, inv, out)

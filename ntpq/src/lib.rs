@@ -3,8 +3,9 @@
 //! The binary is a thin `main` over [`main`]; [`run`] takes parsed arguments and an output
 //! stream so tests can capture what it prints. Commands run through the shared shell
 //! (`ntpkit-shell`): from `-c` (each on every host, in order), from a terminal with a prompt,
-//! or from a pipe.
+//! or from a pipe. `ntpq check` and `ntpq serve` (health checks, [`check`]) are subcommands.
 
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod commands;
@@ -13,6 +14,7 @@ pub mod fleet;
 pub mod interrupt;
 pub mod link;
 pub mod session;
+pub mod tui;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -80,6 +82,15 @@ pub fn hosts_of(cli: &Cli) -> anyhow::Result<Vec<String>> {
 /// # Errors
 /// Writing to `out` fails.
 pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    if let Some(cli::Action::Leap(leap)) = &cli.action {
+        return cmd::leap::run_cli(cli, leap, out);
+    }
+    if let Some(cli::Action::Check(c)) = &cli.action {
+        return check::run(cli, c, out);
+    }
+    if let Some(cli::Action::Serve(s)) = &cli.action {
+        return check::serve::run(cli, s, &mut io::stderr());
+    }
     let mut err = io::stderr();
     let (session, hosts) = match session_for(cli).and_then(|s| Ok((s, hosts_of(cli)?))) {
         Ok(both) => both,
@@ -88,6 +99,19 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    if cli.tui {
+        let plan = tui::TuiPlan {
+            hosts,
+            family: session.family,
+            names: session.hostnames,
+            timeout: tui::poll::TUI_TIMEOUT,
+        };
+        if let Err(e) = tui::run(&plan) {
+            writeln!(err, "ntpq: {e:#}")?;
+            return Ok(ExitCode::FAILURE);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if !cli.commands.is_empty() && hosts.len() > 1 {
         return run_fleet(cli, &hosts, out);
     }
@@ -211,9 +235,10 @@ fn run_fleet(cli: &Cli, hosts: &[String], out: &mut impl Write) -> anyhow::Resul
 /// Parses the process arguments, runs, and maps errors to a one-line message and exit code.
 #[must_use]
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse_ordered(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match Cli::try_parse_ordered(&args) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => return check::exit_on_usage_error(&e, &args),
     };
     let stdout = io::stdout();
     let mut out = stdout.lock();

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
@@ -404,17 +403,10 @@ impl std::fmt::Display for NoKey {
 
 impl std::error::Error for NoKey {}
 
-/// Reverse DNS in a helper thread, given up after [`NAME_LOOKUP_BOUND`] so that a slow
-/// resolver never stalls a table.
+/// Reverse DNS given up after [`NAME_LOOKUP_BOUND`] so that a slow resolver never stalls a
+/// table.
 fn reverse_lookup(ip: IpAddr) -> Option<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(dns_lookup::lookup_addr(&ip).ok());
-    });
-    rx.recv_timeout(NAME_LOOKUP_BOUND)
-        .ok()
-        .flatten()
-        .filter(|name| name.parse::<IpAddr>().is_err())
+    ntpkit::transport::reverse_lookup(ip, NAME_LOOKUP_BOUND)
 }
 
 /// A sequence start that differs between runs, so that a late answer to a previous run is

@@ -8,6 +8,23 @@ use std::collections::BTreeSet;
 use ntpkit_lab::{Host, Lab, Normalizer, RefTool, RunOutput, strip_escapes};
 use serde_json::Value;
 
+/// Tests that change a shared daemon's configuration (keys, servers) hold this for writing;
+/// tests that read the same daemons hold it for reading, so no test sees another's change
+/// half-way (the tests of one binary run in parallel threads).
+static DAEMON_STATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn reading() -> std::sync::RwLockReadGuard<'static, ()> {
+    DAEMON_STATE
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn changing() -> std::sync::RwLockWriteGuard<'static, ()> {
+    DAEMON_STATE
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const NTPQ: &str = env!("CARGO_BIN_EXE_ntpq");
 
 fn ours(lab: &Lab, args: &[&str]) -> RunOutput {
@@ -113,6 +130,7 @@ fn first_assoc(lab: &Lab, host: &Host) -> String {
 #[test]
 fn billboards_and_associations_match_the_reference() {
     let lab = Lab::get();
+    let _state = reading();
     for host in [lab.ntp1(), lab.ntp2(), lab.ntp3()] {
         for cmd in [
             "peers",
@@ -138,6 +156,7 @@ fn billboards_and_associations_match_the_reference() {
 #[test]
 fn variables_match_the_reference() {
     let lab = Lab::get();
+    let _state = reading();
     // NTPsec 1.2.2 fills its filter arrays with uninitialised memory; mask them.
     let n = Normalizer::default()
         .volatile("filtdelay")
@@ -195,6 +214,7 @@ fn variables_match_the_reference() {
 #[test]
 fn canned_sets_match_the_reference() {
     let lab = Lab::get();
+    let _state = reading();
     let stable = [
         "stratum",
         "reference ID",
@@ -252,6 +272,7 @@ fn auth_args<'a>(lab: &'a Lab, key: &'a str) -> Vec<String> {
 #[test]
 fn authenticated_lists_match_the_reference() {
     let lab = Lab::get();
+    let _state = reading();
     let mask_numbers = |text: &str| -> String {
         text.chars()
             .map(|c| if c.is_ascii_digit() { '9' } else { c })
@@ -324,6 +345,7 @@ impl Drop for ConfigGuard<'_> {
 #[test]
 fn config_adds_and_removes_servers_with_every_key_type() {
     let lab = Lab::get();
+    let _state = changing();
     for (h, host) in [lab.ntp1(), lab.ntp3()].into_iter().enumerate() {
         for key in ["1", "2", "3", "4"] {
             // Addresses no other test uses: 10.77.99.<host><key>.
@@ -406,6 +428,7 @@ fn config_adds_and_removes_servers_with_every_key_type() {
 #[test]
 fn mrulist_lists_the_reference_clients() {
     let lab = Lab::get();
+    let _state = reading();
     for host in [lab.ntp1(), lab.ntp2(), lab.ntp3()] {
         let h = addr(host);
         let clients = |text: &str| -> BTreeSet<String> {
@@ -537,6 +560,7 @@ fn assert_shape(doc: &Value, command: &str) {
 #[test]
 fn json_documents_follow_the_documented_shape() {
     let lab = Lab::get();
+    let _state = reading();
     for host in [lab.ntp1(), lab.ntp2(), lab.ntp3()] {
         let assoc = first_assoc(lab, host);
         let mut commands: Vec<String> = [
@@ -621,6 +645,7 @@ fn json_documents_follow_the_documented_shape() {
 #[test]
 fn piped_commands_run_without_a_prompt() {
     let lab = Lab::get();
+    let _state = reading();
     let out = lab
         .command(NTPQ)
         .args(["-n", &addr(lab.ntp3())])
@@ -636,6 +661,7 @@ fn piped_commands_run_without_a_prompt() {
 #[test]
 fn interactive_shell_through_a_pty() {
     let lab = Lab::get();
+    let _state = reading();
     // Typed one line at a time, as a person would: a command, the up arrow to repeat it, an
     // abbreviation, tab completion, help for one command, quit.
     let script = format!(
@@ -670,6 +696,7 @@ fn interactive_shell_through_a_pty() {
 #[test]
 fn errors_are_one_line_with_meaningful_exit_codes() {
     let lab = Lab::get();
+    let _state = reading();
     let h = addr(lab.ntp1());
     let unknown = ours(lab, &["-n", "-c", "rv 0 nosuchvar", &h]);
     assert_eq!(unknown.code, Some(1));

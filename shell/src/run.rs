@@ -291,7 +291,12 @@ mod tests {
         let (out, err) = run(&mut sh, "help\n? echo\nhelp zz\n");
         assert_eq!(
             out,
-            "tool commands:\necho fail help quit \nfunction: print the text\nusage: echo [ text ]\n"
+            "tool commands:\n\
+             echo  print the text\n\
+             fail  fail with a code\n\
+             help  list the commands, or describe one\n\
+             quit  leave\n\
+             function: print the text\nusage: echo [ text ]\n"
         );
         assert_eq!(err, "Command `zz' is unknown\n");
         assert_eq!(sh.status(), USAGE_STATUS);

@@ -25,8 +25,8 @@ pub enum ArgKind {
     Rest,
 }
 
-/// How a tool reads its lines and lays out its help: the classic ntpq and ntpdc differ in
-/// how many words they read, whether `"` quotes, and the width of the `help` listing.
+/// How a tool reads its lines: the classic ntpq and ntpdc differ in how many words they read
+/// and whether `"` quotes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dialect {
     /// Most tokens read from a line (the command, its arguments, `-4`/`-6` before addresses,
@@ -36,26 +36,22 @@ pub struct Dialect {
     pub max_args: usize,
     /// Whether `"…"` makes one token of several words.
     pub quotes: bool,
-    /// Width of the `help` listing.
-    pub help_width: usize,
 }
 
 impl Dialect {
-    /// ntpq 4.2.8: a command, four arguments and `> file`; quotes group words; 76 columns.
+    /// ntpq 4.2.8: a command, four arguments and `> file`; quotes group words.
     pub const NTPQ: Self = Self {
         max_tokens: 1 + MAX_ARGS + 2,
         max_args: MAX_ARGS,
         quotes: true,
-        help_width: 76,
     };
 
     /// ntpdc 4.2.8: a command, a `-4`/`-6`, four declared and ten more arguments, and
-    /// `> file` (18 tokens, 14 arguments); no quoting; 78 columns.
+    /// `> file` (18 tokens, 14 arguments); no quoting.
     pub const NTPDC: Self = Self {
         max_tokens: 1 + 1 + MAX_ARGS + 10 + 2,
         max_args: MAX_ARGS + 10,
         quotes: false,
-        help_width: 78,
     };
 }
 
@@ -255,22 +251,48 @@ impl CommandTable {
         names
     }
 
-    /// The `help` listing: `<tool> commands:` and every name but `?`, sorted, in columns
-    /// filled top to bottom, each as wide as the longest name plus one.
+    /// The `help` listing: `<tool> commands:`, then every command but `?`, sorted as the
+    /// classic tools sort them, one a line with its one-line description.
+    ///
+    /// The classic tools print bare names in columns; ntpkit names each command's purpose
+    /// so that `help` alone says what every command does (`help <command>` adds its usage).
     #[must_use]
     pub fn render_listing(&self) -> String {
-        let names = self.completions("");
-        let width = names.iter().map(|n| n.len()).max().unwrap_or(0) + 1;
-        let cols = (self.dialect.help_width / width).max(1);
-        let rows = names.len().div_ceil(cols);
         let mut out = format!("{} commands:\n", self.tool);
-        for row in 0..rows {
-            for name in names.iter().skip(row).step_by(rows.max(1)) {
-                let _ = write!(out, "{name:<width$}");
-            }
-            out.push('\n');
+        out.push_str(&self.describe_commands(""));
+        out
+    }
+
+    /// Every command but `?`, sorted, one a line: `indent`, the name padded to the longest
+    /// name plus two spaces, and its one-line description. Used by `help` and by the tools'
+    /// `--help`.
+    #[must_use]
+    pub fn describe_commands(&self, indent: &str) -> String {
+        let names = self.completions("");
+        let width = names.iter().map(|n| n.len()).max().unwrap_or(0) + 2;
+        let mut out = String::new();
+        for name in names {
+            let help = self
+                .commands
+                .iter()
+                .find(|c| c.name == name)
+                .map_or("", |c| c.help);
+            let line = format!("{indent}{name:<width$}{help}");
+            let _ = writeln!(out, "{}", line.trim_end());
         }
         out
+    }
+
+    /// The text the tools append to `--help`: every command with its one-line description,
+    /// under a heading that says where commands are given.
+    #[must_use]
+    pub fn render_help_section(&self) -> String {
+        format!(
+            "Commands (with -c, at the `{tool}>` prompt or on standard input; any unique\n\
+             prefix selects one; `help COMMAND` shows its arguments):\n{list}",
+            tool = self.tool,
+            list = self.describe_commands("  ")
+        )
     }
 
     /// `help <command>`: `function: …` and the usage line.
@@ -382,13 +404,25 @@ mod tests {
     }
 
     #[test]
-    fn listing_in_sorted_columns() {
-        // 7 names (no `?`), widest `config-from-file` (16) → width 17, 4 columns, 2 rows.
+    fn listing_one_command_a_line_with_its_description() {
+        // 7 names (no `?`), widest `config-from-file` (16) → descriptions at column 18.
         let listing = table().render_listing();
         let want = "ntpq commands:\n\
-                    config-from-file passwd           readvar          writevar         \n\
-                    help             peers            rv               \n";
+                    config-from-file  configure from a file\n\
+                    help              list the commands, or describe one\n\
+                    passwd            set password\n\
+                    peers             show peers\n\
+                    readvar           read variables\n\
+                    rv                read variables\n\
+                    writevar          write variables\n";
         assert_eq!(listing, want);
+        assert_eq!(table().render_help(None), listing);
+        let section = table().render_help_section();
+        assert!(section.starts_with("Commands (with -c, at the `ntpq>` prompt"));
+        assert!(
+            section.ends_with("\n  writevar          write variables\n"),
+            "{section}"
+        );
     }
 
     #[test]
@@ -400,41 +434,22 @@ mod tests {
     }
 
     #[test]
-    fn ntpdc_listing_is_78_columns_wide() {
-        // Twelve names (with `help`), the widest 12 characters → width 13: ntpq's 76 columns
-        // hold 5 names a row (3 rows), ntpdc's 78 hold 6 (2 rows).
-        static TWELVE: [CommandSpec; 11] = {
-            const fn c(name: &'static str) -> CommandSpec {
-                CommandSpec {
-                    name,
-                    args: &[],
-                    help: "",
-                }
-            }
-            [
-                c("untrustedkey"),
-                c("a"),
-                c("b"),
-                c("c"),
-                c("d"),
-                c("e"),
-                c("f"),
-                c("g"),
-                c("i"),
-                c("j"),
-                c("k"),
-            ]
-        };
-        let ntpq = CommandTable::new("ntpq", &[&TWELVE]);
-        let ntpdc = CommandTable::new("ntpdc", &[&TWELVE]).with_dialect(Dialect::NTPDC);
-        let rows = |t: &CommandTable| t.render_listing().lines().count() - 1;
-        assert_eq!(rows(&ntpq), 3);
-        assert_eq!(rows(&ntpdc), 2);
-        assert!(ntpdc.render_listing().starts_with("ntpdc commands:\n"));
-        assert_eq!(ntpdc.render_help(None), ntpdc.render_listing());
+    fn ntpdc_listing_and_command_help() {
+        static ONE: [CommandSpec; 1] = [CommandSpec {
+            name: "untrustedkey",
+            args: &[ArgSpec::required("keyid ...", ArgKind::Rest)],
+            help: "mark keys as not trusted",
+        }];
+        let ntpdc = CommandTable::new("ntpdc", &[&ONE]).with_dialect(Dialect::NTPDC);
         assert_eq!(
-            ntpdc.render_help(Some(&TWELVE[0])),
-            "function: \nusage: untrustedkey\n"
+            ntpdc.render_help(None),
+            "ntpdc commands:\n\
+             help          list the commands, or describe one\n\
+             untrustedkey  mark keys as not trusted\n"
+        );
+        assert_eq!(
+            ntpdc.render_help(Some(&ONE[0])),
+            "function: mark keys as not trusted\nusage: untrustedkey keyid ...\n"
         );
     }
 }

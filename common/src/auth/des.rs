@@ -17,10 +17,11 @@
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
 )]
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use zeroize::Zeroizing;
 
+use super::KeyType;
 use super::keytext::KeyTextError;
 
 /// Octets in a DES key.
@@ -206,6 +207,81 @@ pub fn n_text(key: &[u8; DES_KEY_LEN]) -> Zeroizing<String> {
     to_hex(&ntp)
 }
 
+/// A DES key read from one keys-file form, to be written in any form: the classic
+/// `keyparity` conversions (protocol notes §9.1).
+#[derive(Clone)]
+pub struct DesKey {
+    key: Zeroizing<[u8; DES_KEY_LEN]>,
+    parity_fixed: bool,
+}
+
+impl DesKey {
+    /// Reads `text` in the form `kind` names (`A`, `S` or `N`). With `fix_parity`, an `S` or
+    /// `N` key whose octets lack odd parity gets its parity bits set (xntp3 `DESauth_parity`)
+    /// instead of being refused; an `A` key always has parity.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyTextError::Unrepresentable`] for a non-DES `kind`; otherwise as
+    /// [`ascii_to_standard`], [`standard_from_s`] or [`standard_from_n`].
+    pub fn parse(kind: KeyType, text: &str, fix_parity: bool) -> Result<Self, KeyTextError> {
+        let mut parity_fixed = false;
+        let key = match kind {
+            KeyType::DesAscii => ascii_to_standard(text)?,
+            KeyType::DesStandard | KeyType::DesNtp => {
+                let mut key = parse_hex(text)?;
+                if kind == KeyType::DesNtp {
+                    ntp_to_standard(&mut key);
+                }
+                if fix_parity {
+                    parity_fixed = set_odd_parity(&mut key);
+                } else {
+                    check_parity(&key)?;
+                }
+                key
+            }
+            KeyType::Md5 | KeyType::Sha1 | KeyType::Sha256 | KeyType::Aes128Cmac => {
+                return Err(KeyTextError::Unrepresentable);
+            }
+        };
+        Ok(Self { key, parity_fixed })
+    }
+
+    /// The key in standard form (parity in bit 0 of each octet).
+    #[must_use]
+    pub fn standard(&self) -> &[u8; DES_KEY_LEN] {
+        &self.key
+    }
+
+    /// Whether reading the key changed a parity bit.
+    #[must_use]
+    pub fn parity_fixed(&self) -> bool {
+        self.parity_fixed
+    }
+
+    /// The key's text in the form `kind` names: 16 hex digits for `S` and `N`; for `A` the
+    /// characters, if the key has an ASCII form a keys file can carry (else `None`). `None`
+    /// for non-DES types.
+    #[must_use]
+    pub fn text(&self, kind: KeyType) -> Option<Zeroizing<String>> {
+        match kind {
+            KeyType::DesAscii => standard_to_ascii(&self.key),
+            KeyType::DesStandard => Some(to_hex(&self.key)),
+            KeyType::DesNtp => Some(n_text(&self.key)),
+            KeyType::Md5 | KeyType::Sha1 | KeyType::Sha256 | KeyType::Aes128Cmac => None,
+        }
+    }
+}
+
+/// Shows whether parity was fixed, never the key.
+impl fmt::Debug for DesKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DesKey")
+            .field("parity_fixed", &self.parity_fixed)
+            .finish_non_exhaustive()
+    }
+}
+
 fn check_parity(key: &[u8; DES_KEY_LEN]) -> Result<(), KeyTextError> {
     match first_even_parity_octet(key) {
         Some(index) => Err(KeyTextError::DesParity { octet: index + 1 }),
@@ -360,6 +436,91 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(ascii_to_standard(text).unwrap_err(), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn des_keys_convert_between_forms() {
+        // (form, input, fix, standard, N, A, fixed)
+        let cases = [
+            (
+                KeyType::DesAscii,
+                "ugosnod",
+                false,
+                "eacedfe6dcdfc801",
+                "7567ef736eef6480",
+                Some("ugosnod"),
+                false,
+            ),
+            (
+                KeyType::DesNtp,
+                "8080808080808080",
+                false,
+                "0101010101010101",
+                "8080808080808080",
+                None,
+                false,
+            ),
+            (
+                KeyType::DesStandard,
+                "f1f1f1f1f1f1f1f1",
+                false,
+                "f1f1f1f1f1f1f1f1",
+                "f8f8f8f8f8f8f8f8",
+                Some("xxxxxxxx"),
+                false,
+            ),
+            (
+                KeyType::DesStandard,
+                "f0f0f0f0f0f0f0f0",
+                true,
+                "f1f1f1f1f1f1f1f1",
+                "f8f8f8f8f8f8f8f8",
+                Some("xxxxxxxx"),
+                true,
+            ),
+            (
+                KeyType::DesNtp,
+                "0000000000000000",
+                true,
+                "0101010101010101",
+                "8080808080808080",
+                None,
+                true,
+            ),
+        ];
+        for (kind, input, fix, standard, ntp, ascii, fixed) in cases {
+            let key = DesKey::parse(kind, input, fix).unwrap();
+            assert_eq!(*key.standard(), hex8(standard), "{input}");
+            assert_eq!(
+                key.text(KeyType::DesStandard)
+                    .as_deref()
+                    .map(String::as_str),
+                Some(standard)
+            );
+            assert_eq!(
+                key.text(KeyType::DesNtp).as_deref().map(String::as_str),
+                Some(ntp)
+            );
+            assert_eq!(
+                key.text(KeyType::DesAscii).as_deref().map(String::as_str),
+                ascii
+            );
+            assert_eq!(key.text(KeyType::Md5), None);
+            assert_eq!(key.parity_fixed(), fixed, "{input}");
+        }
+        assert_eq!(
+            DesKey::parse(KeyType::DesStandard, "f0f0f0f0f0f0f0f0", false).unwrap_err(),
+            KeyTextError::DesParity { octet: 1 }
+        );
+        assert_eq!(
+            DesKey::parse(KeyType::Md5, "abc", true).unwrap_err(),
+            KeyTextError::Unrepresentable
+        );
+        let shown = format!(
+            "{:?}",
+            DesKey::parse(KeyType::DesAscii, "secret", false).unwrap()
+        );
+        assert!(!shown.contains("e6"), "{shown}");
     }
 
     #[test]

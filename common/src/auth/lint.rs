@@ -14,6 +14,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde::Serialize;
+
 use super::entry::KeyEntry;
 use super::error::KeysErrorKind;
 use super::keys::{KeysLine, MAX_KEYS_FILE_LEN};
@@ -27,8 +29,9 @@ const NTPD_LINE_LIMIT: usize = 510;
 /// Hex digits ntpd before 4.2.8p11 and NTPsec decode; the rest is ignored.
 const OLD_HEX_DIGITS: usize = 64;
 
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// How bad a finding is; serialized as `warning` or `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FindingSeverity {
     /// The file is readable but something in it probably does not do what was meant.
     Warning,
@@ -47,7 +50,7 @@ impl fmt::Display for FindingSeverity {
 
 /// One problem found by [`KeysFile::lint`](super::KeysFile::lint). The message never contains
 /// key material.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeysFinding {
     /// The line, counting from 1; 0 for the whole file.
     pub line: usize,

@@ -1,4 +1,10 @@
 //! MAC computation for every key type (protocol notes §3.1, §9.2).
+//!
+//! Every MAC is computed into a [`MacValue`] on the stack: signing and verifying a packet
+//! allocate nothing, so the cost `authspeed` measures is the cost the tools pay.
+
+use std::fmt;
+use std::ops::Deref;
 
 use aes::Aes128;
 use cmac::{Cmac, KeyInit, Mac};
@@ -14,16 +20,65 @@ use super::KeyType;
 /// The longest MAC any key type produces (SHA digests truncated to 20 octets).
 pub const MAX_MAC_LEN: usize = 20;
 
+/// A computed MAC: up to [`MAX_MAC_LEN`] octets, held inline (no allocation).
+///
+/// Dereferences to the MAC octets. A MAC is sent in the clear, so it is not zeroized; its
+/// `Debug` output is hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MacValue {
+    bytes: [u8; MAX_MAC_LEN],
+    len: usize,
+}
+
+impl MacValue {
+    /// The first `MAX_MAC_LEN` octets of `digest` (all of a shorter one).
+    fn truncated(digest: &[u8]) -> Self {
+        let mut bytes = [0_u8; MAX_MAC_LEN];
+        let len = digest.len().min(MAX_MAC_LEN);
+        for (dst, src) in bytes.iter_mut().zip(digest) {
+            *dst = *src;
+        }
+        Self { bytes, len }
+    }
+
+    /// The MAC octets.
+    #[must_use]
+    pub fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&self.bytes)
+    }
+}
+
+impl Deref for MacValue {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl AsRef<[u8]> for MacValue {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl fmt::Debug for MacValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacValue(")?;
+        for octet in self.as_slice() {
+            write!(f, "{octet:02x}")?;
+        }
+        f.write_str(")")
+    }
+}
+
 /// MAC of `message` under `secret` for a key of type `kind`.
-pub(super) fn compute(kind: KeyType, secret: &[u8], message: &[u8]) -> Vec<u8> {
+pub(super) fn compute(kind: KeyType, secret: &[u8], message: &[u8]) -> MacValue {
     match kind {
         KeyType::Md5 => digest::<Md5>(secret, message),
         KeyType::Sha1 => digest::<Sha1>(secret, message),
-        KeyType::Sha256 => {
-            let mut full = digest::<Sha256>(secret, message);
-            full.truncate(MAX_MAC_LEN);
-            full
-        }
+        // Truncated to 20 octets on the wire, as ntpd 4.2.8p11+ and NTPsec do.
+        KeyType::Sha256 => digest::<Sha256>(secret, message),
         KeyType::Aes128Cmac => cmac_aes128(secret, message),
         KeyType::DesAscii | KeyType::DesStandard | KeyType::DesNtp => des_cbc_mac(secret, message),
     }
@@ -32,30 +87,30 @@ pub(super) fn compute(kind: KeyType, secret: &[u8], message: &[u8]) -> Vec<u8> {
 /// Constant-time comparison of `mac` with the MAC of `message`.
 pub(super) fn verify(kind: KeyType, secret: &[u8], message: &[u8], mac: &[u8]) -> bool {
     let want = compute(kind, secret, message);
-    want.len() == mac.len() && bool::from(want.ct_eq(mac))
+    want.len() == mac.len() && bool::from(want.as_slice().ct_eq(mac))
 }
 
 /// Digest(key ‖ message), the classic NTP "keyed digest".
-fn digest<D: Digest>(secret: &[u8], message: &[u8]) -> Vec<u8> {
+fn digest<D: Digest>(secret: &[u8], message: &[u8]) -> MacValue {
     let mut hasher = D::new();
     hasher.update(secret);
     hasher.update(message);
-    hasher.finalize().to_vec()
+    MacValue::truncated(&hasher.finalize())
 }
 
 /// AES-128-CMAC with the key zero-padded or cut to 16 octets, as ntpd 4.2.8p11+ does.
-fn cmac_aes128(secret: &[u8], message: &[u8]) -> Vec<u8> {
+fn cmac_aes128(secret: &[u8], message: &[u8]) -> MacValue {
     let mut key = [0_u8; 16];
     for (dst, src) in key.iter_mut().zip(secret) {
         *dst = *src;
     }
     let mut mac = <Cmac<Aes128> as KeyInit>::new(&key.into());
     mac.update(message);
-    mac.finalize().into_bytes().to_vec()
+    MacValue::truncated(&mac.finalize().into_bytes())
 }
 
 /// xntp3's DES-CBC MAC: zero IV, message zero-padded to 8 octets, MAC = last cipher block.
-fn des_cbc_mac(secret: &[u8], message: &[u8]) -> Vec<u8> {
+fn des_cbc_mac(secret: &[u8], message: &[u8]) -> MacValue {
     let mut key = [0_u8; 8];
     for (dst, src) in key.iter_mut().zip(secret) {
         *dst = *src;
@@ -70,7 +125,7 @@ fn des_cbc_mac(secret: &[u8], message: &[u8]) -> Vec<u8> {
         cipher.encrypt_block(&mut block);
         chain = block.into();
     }
-    chain.to_vec()
+    MacValue::truncated(&chain)
 }
 
 #[cfg(test)]
@@ -139,7 +194,11 @@ mod tests {
             ),
         ];
         for (kind, key, message, want) in cases {
-            assert_eq!(compute(kind, key, message), unhex(want), "{kind:?}");
+            assert_eq!(
+                compute(kind, key, message).to_vec(),
+                unhex(want),
+                "{kind:?}"
+            );
             assert!(verify(kind, key, message, &unhex(want)));
         }
     }
@@ -163,9 +222,23 @@ mod tests {
     }
 
     #[test]
+    fn mac_values_have_each_types_length_and_show_as_hex() {
+        for kind in KeyType::ALL {
+            let mac = compute(kind, b"0123456789abcdef", &authspeed_packet());
+            assert_eq!(mac.len(), kind.mac_len(), "{kind:?}");
+            assert_eq!(mac.as_ref(), &*mac);
+        }
+        let mac = compute(KeyType::Md5, b"abcdefgh", b"ijklmnopqrstuvwx");
+        assert_eq!(
+            format!("{mac:?}"),
+            "MacValue(0c0e84cf0bb7a8688e5238dbbc1c3953)"
+        );
+    }
+
+    #[test]
     fn des_known_answer() {
         // V6: the standard DES KAT validates the primitive under the CBC-MAC.
         let mac = des_cbc_mac(&unhex("133457799BBCDFF1"), &unhex("0123456789ABCDEF"));
-        assert_eq!(mac, unhex("85E813540F0AB405"));
+        assert_eq!(mac.to_vec(), unhex("85E813540F0AB405"));
     }
 }

@@ -338,8 +338,9 @@ impl MruCollector {
 
     /// The clients collected, oldest first: one entry per client once the list is complete
     /// or [`MruCollector::settle`] was called (an interrupted listing).
-    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &MruEntry> {
-        self.slots.iter()
+    #[must_use]
+    pub fn entries(&self) -> &[MruEntry] {
+        &self.slots
     }
 
     /// Drops the older entry of every client seen again while the list was read (counting
@@ -599,7 +600,7 @@ mod tests {
             c.on_response(FIRST.as_bytes(), t0).unwrap(),
             MruProgress::More
         );
-        let entries: Vec<_> = c.entries().copied().collect();
+        let entries: Vec<_> = c.entries().to_vec();
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1].restrict, 0x420);
         assert_eq!((entries[0].mode, entries[0].version), (3, 4));
@@ -616,7 +617,7 @@ mod tests {
             c.on_response(last.as_bytes(), t0).unwrap(),
             MruProgress::Done
         );
-        let entries: Vec<_> = c.entries().copied().collect();
+        let entries: Vec<_> = c.entries().to_vec();
         assert_eq!(entries.len(), 2);
         assert_eq!(c.updates(), 1);
         assert_eq!(entries[1].count, 13);
@@ -779,7 +780,7 @@ mod tests {
         let mut c = MruCollector::new(Vec::new());
         let row = "addr.0=[fe80::1%2]:123, last.0=0x1.0, first.0=0x1.0, ct.0=1, mv.0=35, rs.0=0";
         c.on_response(row.as_bytes(), t0).unwrap();
-        let entry = *c.entries().next().unwrap();
+        let entry = c.entries()[0];
         assert_eq!(entry.addr.to_string(), "[fe80::1%2]:123");
         assert!(
             c.request()

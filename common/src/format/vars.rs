@@ -351,6 +351,19 @@ pub fn render_cooked(data: &[u8], kind: VarKind, opts: &CookOptions<'_>) -> Stri
     w.finish()
 }
 
+/// One variable's value as ntpq's cooked output shows it: decoded per its name, as
+/// received for names ntpq does not decode, or as received followed by `?` when it cannot be
+/// decoded. Filter registers come without the alignment padding of the `name=value` list.
+#[must_use]
+pub fn cook_variable(var: &Variable, kind: VarKind, opts: &CookOptions<'_>) -> String {
+    let raw = escape_text(var.value.as_deref().unwrap_or_default().as_bytes());
+    match cook_value(&var.name, var.value.as_deref(), kind, opts) {
+        Cooked::Text(text) => text.trim_start().to_owned(),
+        Cooked::AsIs => raw,
+        Cooked::Bad => format!("{raw}?"),
+    }
+}
+
 fn push_cooked(w: &mut VarLineWriter, var: &Variable, kind: VarKind, opts: &CookOptions<'_>) {
     let name = escape_text(var.name.as_bytes());
     let raw = escape_text(var.value.as_deref().unwrap_or_default().as_bytes());
@@ -482,6 +495,17 @@ mod tests {
             render_cooked(b"refid=TOOLONG", VarKind::Peer, &opts()),
             "refid=TOOLONG?\n"
         );
+    }
+
+    #[test]
+    fn one_variable_at_a_time() {
+        let list =
+            VarList::parse(b"reach=0xff, flash=0x400, filtdelay= 0.08 0.30, leap=7, x=1").unwrap();
+        let cooked: Vec<String> = list
+            .iter()
+            .map(|v| cook_variable(v, VarKind::Peer, &opts()))
+            .collect();
+        assert_eq!(cooked, ["377", "400 peer_dist", "0.08    0.30", "7?", "1"]);
     }
 
     #[test]

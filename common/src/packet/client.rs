@@ -144,6 +144,11 @@ fn difference(a: NtpTimestamp, b: NtpTimestamp) -> i64 {
 /// The transport demultiplexes replies by the origin timestamp: [`Exchange::key`] is the
 /// transmit timestamp sent, [`Exchange::key_of`] a reply's origin timestamp. The receive time
 /// T4 never reaches the exchange; pass it to [`ServerReply::sample`].
+///
+/// By default a reply from an unsynchronized server (a kiss-o'-death, or stratum 16 and
+/// above) ends the exchange with an error, as a client that wants time needs.
+/// [`ClientExchange::reporting_unsynchronized`] returns such replies instead, for callers that
+/// only want to know the server's state (ntptrace reading a hop that refuses mode 6).
 #[derive(Debug)]
 pub struct ClientExchange {
     datagram: Vec<u8>,
@@ -151,6 +156,7 @@ pub struct ClientExchange {
     key: Option<Key>,
     attempts: u32,
     done: bool,
+    report_unsynchronized: bool,
 }
 
 impl ClientExchange {
@@ -167,8 +173,19 @@ impl ClientExchange {
             key: request.key.cloned(),
             attempts: 1,
             done: false,
+            report_unsynchronized: false,
         };
         (exchange, datagram)
+    }
+
+    /// The same exchange, returning replies from unsynchronized servers (kiss-o'-death codes
+    /// such as `INIT` or `DENY`, stratum 16 and above) as [`ServerReply`]s instead of errors.
+    /// The caller reads the state from [`ServerReply::packet`] (for example
+    /// [`NtpPacket::kiss_code`]). Version, mode, MAC and zero-timestamp checks still apply.
+    #[must_use]
+    pub fn reporting_unsynchronized(mut self) -> Self {
+        self.report_unsynchronized = true;
+        self
     }
 
     /// The transmit timestamp (T1) sent, which a reply must echo as its origin.
@@ -191,14 +208,16 @@ impl ClientExchange {
             Some(key) => Some(packet.verify(key)?),
             None => None,
         };
-        if let Some(code) = packet.kiss_code() {
-            return Err(PacketError::Kiss {
-                code,
-                poll: packet.poll,
-            });
-        }
-        if packet.stratum.0 >= Stratum::UNSYNCHRONIZED.0 {
-            return Err(PacketError::BadStratum(packet.stratum));
+        if !self.report_unsynchronized {
+            if let Some(code) = packet.kiss_code() {
+                return Err(PacketError::Kiss {
+                    code,
+                    poll: packet.poll,
+                });
+            }
+            if packet.stratum.0 >= Stratum::UNSYNCHRONIZED.0 {
+                return Err(PacketError::BadStratum(packet.stratum));
+            }
         }
         if packet.receive_timestamp.is_zero() {
             return Err(PacketError::ZeroTimestamp("receive"));
@@ -471,6 +490,63 @@ mod tests {
             });
             assert_eq!(got, want, "{datagram:02x?}");
         }
+    }
+
+    #[test]
+    fn reporting_unsynchronized_replies() {
+        let unsynchronized = [
+            NtpPacket {
+                leap: LeapIndicator::Unsynchronized,
+                stratum: Stratum(0),
+                reference_id: ReferenceId::from_ascii("INIT"),
+                ..reply()
+            },
+            NtpPacket {
+                leap: LeapIndicator::Unsynchronized,
+                stratum: Stratum(0),
+                reference_id: ReferenceId::from_ascii("DENY"),
+                ..reply()
+            },
+            NtpPacket {
+                stratum: Stratum(16),
+                ..reply()
+            },
+        ];
+        for packet in unsynchronized {
+            let (mut strict, _) = ClientExchange::new(request(None));
+            assert!(strict.on_datagram(&packet.encode()).is_err(), "{packet:?}");
+            let (lenient, _) = ClientExchange::new(request(None));
+            let mut lenient = lenient.reporting_unsynchronized();
+            let got = lenient.on_datagram(&packet.encode()).unwrap();
+            assert_eq!(
+                got,
+                Progress::Done(ServerReply {
+                    packet: packet.clone(),
+                    authenticated: None
+                })
+            );
+        }
+        // The other checks still apply.
+        let (lenient, _) = ClientExchange::new(request(None));
+        let mut lenient = lenient.reporting_unsynchronized();
+        let zero = NtpPacket {
+            transmit_timestamp: NtpTimestamp::ZERO,
+            ..reply()
+        };
+        assert_eq!(
+            lenient.on_datagram(&zero.encode()),
+            Err(PacketError::ZeroTimestamp("transmit"))
+        );
+        let (lenient, _) = ClientExchange::new(request(None));
+        let mut lenient = lenient.reporting_unsynchronized();
+        let client = NtpPacket {
+            mode: NtpMode::Client,
+            ..reply()
+        };
+        assert_eq!(
+            lenient.on_datagram(&client.encode()),
+            Err(PacketError::BadMode(NtpMode::Client))
+        );
     }
 
     #[test]

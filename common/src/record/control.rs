@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::control::{ClockStatus, PeerStatus, SystemStatus};
+use crate::control::{ClockStatus, MruEntry, PeerStatus, SystemStatus};
 use crate::packet::RefIdSummary;
+use crate::time::NtpTimestamp;
 
 use super::LeapField;
 
@@ -263,6 +264,99 @@ pub struct MruRecord {
     pub last: String,
 }
 
+/// Where a daemon keeps the rate-limit bits of the restriction flags it reports per MRU
+/// client (`rs.N`). The layouts differ: ntpd 4.2.8p11 added `noepeer` at 0x0020 and moved
+/// the rest up, so the lab's ntpd 4.2.8p15 reports a rate-limited client as `rs=0x1d0`
+/// (limited 0x0040) and the reference ntpq 4.2.8p15 marks it `L`, while NTPsec 1.2.2 keeps
+/// the layout of protocol notes §5.5 (limited 0x0020, kod 0x0400).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateBits {
+    /// `RES_LIMITED`: the client was rate limited.
+    pub limited: u32,
+    /// `RES_KOD`: the client is sent a kiss-o'-death when limited.
+    pub kod: u32,
+}
+
+impl RateBits {
+    /// NTPsec and ntpd before 4.2.8p11 (protocol notes §5.5).
+    pub const CLASSIC: Self = Self {
+        limited: 0x0020,
+        kod: 0x0400,
+    };
+    /// ntpd 4.2.8p11 and later.
+    pub const NTPD_P11: Self = Self {
+        limited: 0x0040,
+        kod: 0x0800,
+    };
+
+    /// The layout of the daemon whose system variable `version` reads `version`
+    /// (`ntpd 4.2.8p15@1.3728-o …`, `ntpd ntpsec-1.2.2`); [`RateBits::CLASSIC`] when unknown.
+    #[must_use]
+    pub fn for_version(version: Option<&str>) -> Self {
+        let Some(rest) = version.and_then(|v| v.strip_prefix("ntpd 4.")) else {
+            return Self::CLASSIC;
+        };
+        let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+        let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let micro: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let patch: u32 = rest
+            .split_once('p')
+            .and_then(|(_, p)| p.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        if (minor, micro, patch) >= (2, 8, 11) {
+            Self::NTPD_P11
+        } else {
+            Self::CLASSIC
+        }
+    }
+
+    /// `K` if the client is kissed, else `L` if it is rate limited, else `.` (ntpq's `r`).
+    #[must_use]
+    pub fn flag(self, restrict: u32) -> &'static str {
+        if restrict & self.kod != 0 {
+            "K"
+        } else if restrict & self.limited != 0 {
+            "L"
+        } else {
+            "."
+        }
+    }
+}
+
+impl MruRecord {
+    /// The row of `mrulist` for `entry`, with intervals taken against the server's `now`
+    /// and rounded as ntpq 4.2.8 rounds them, and the rate flag read with `bits`.
+    #[must_use]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "intervals in seconds; ntpq rounds them to int the same way"
+    )]
+    pub fn from_entry(host: &str, entry: &MruEntry, now: NtpTimestamp, bits: RateBits) -> Self {
+        let between = |later: NtpTimestamp, earlier: NtpTimestamp| {
+            NtpTimestamp::from_bits(later.to_bits().wrapping_sub(earlier.to_bits()))
+                .as_offset_seconds()
+        };
+        let lstint = (between(now, entry.last) + 0.5) as i64;
+        let avgint = (between(entry.last, entry.first) / entry.count.max(1) as f64 + 0.5) as i64;
+        Self {
+            host: host.to_owned(),
+            address: crate::format::address_text(&entry.addr),
+            port: entry.addr.port(),
+            lstint_s: lstint,
+            avgint_s: avgint,
+            restrict: entry.restrict,
+            rate_flag: bits.flag(entry.restrict).to_owned(),
+            mode: entry.mode,
+            version: entry.version,
+            count: entry.count,
+            first: format!("0x{}", entry.first),
+            last: format!("0x{}", entry.last),
+        }
+    }
+}
+
 /// One local address of `ifstats`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InterfaceRecord {
@@ -355,6 +449,32 @@ mod tests {
         ] {
             assert_eq!(VarValue::from_received(text), want, "{text:?}");
         }
+    }
+
+    #[test]
+    fn rate_bits_follow_the_daemon() {
+        let p15 = RateBits::for_version(Some(
+            "ntpd 4.2.8p15@1.3728-o Wed Sep 23 11:46:38 UTC 2020 (1)",
+        ));
+        assert_eq!(p15, RateBits::NTPD_P11);
+        assert_eq!(
+            RateBits::for_version(Some("ntpd 4.2.8p10@1.3728")),
+            RateBits::CLASSIC
+        );
+        assert_eq!(
+            RateBits::for_version(Some("ntpd 4.2.6p5")),
+            RateBits::CLASSIC
+        );
+        assert_eq!(
+            RateBits::for_version(Some("ntpd ntpsec-1.2.2")),
+            RateBits::CLASSIC
+        );
+        assert_eq!(RateBits::for_version(None), RateBits::CLASSIC);
+        // The lab's p15 answer for a client that was rate limited (kod doused after the KoD).
+        assert_eq!(p15.flag(0x1d0), "L");
+        assert_eq!(RateBits::CLASSIC.flag(0x1d0), ".");
+        assert_eq!(p15.flag(0x0840), "K");
+        assert_eq!(RateBits::CLASSIC.flag(0x0420), "K");
     }
 
     #[test]

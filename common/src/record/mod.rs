@@ -48,19 +48,29 @@ pub trait Tabular {
     fn cells(&self) -> Vec<String>;
 }
 
+mod auth;
 mod date;
 pub mod private;
 mod system;
+mod trace;
 
+pub use auth::{
+    AuthSpeedRecord, AuthTiming, AuthTimingRow, AuthTypeTiming, ChronyRecord, DesConversionRecord,
+    DesKeyRecord, GeneratedKey, KeygenRecord, KeysCheckRecord,
+};
 pub use date::{
     DateAction, DateReport, DateSample, DateSelection, DateServer, DriftRecord, ServerStatus,
 };
 pub use system::{LeapField, SystemVariables};
+pub use trace::{NextFrom, ReadBy, StopReason, TraceHop, TraceReport, TraceStop};
 
 mod control;
+mod peer;
+
+pub use peer::{FILTER_STAGES, FilterRegisters, PeerVariables};
 
 pub use control::{
     AssociationRecord, ClockStatusField, ConfigRecord, InterfaceRecord, MessageRecord, MruRecord,
-    PeerRecord, PeerStatusField, RestrictRecord, StatusField, SystemStatusField, VarValue,
-    VariablesRecord,
+    PeerRecord, PeerStatusField, RateBits, RestrictRecord, StatusField, SystemStatusField,
+    VarValue, VariablesRecord,
 };

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod builtins;
+pub mod leap;
 pub mod mru;
 pub mod peers;
 pub mod vars;
@@ -38,6 +39,7 @@ pub fn remote(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow:
         ":config" | "config-from-file" | "saveconfig" => admin::config(s, inv, out),
         "ifstats" | "reslist" => admin::ordered_list(s, inv, out),
         "mrulist" => mru::mrulist(s, inv, out),
+        "leap" => leap::shell(s, inv, out),
         other => bail!("command '{other}' is not implemented"),
     }
 }

@@ -10,6 +10,7 @@ use ntpkit::control::{
     AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruNext, MruPage, MruProgress,
     ReassemblyLimits,
 };
+use ntpkit::format::address_text;
 use ntpkit::record::MruRecord;
 use ntpkit::time::NtpTimestamp;
 use ntpkit_shell::{Arg, Invocation};
@@ -120,7 +121,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     collector.settle();
     let now = collector
         .now()
-        .or_else(|| collector.entries().map(|e| e.last).max())
+        .or_else(|| collector.entries().iter().map(|e| e.last).max())
         .unwrap_or(NtpTimestamp::ZERO);
     if stream {
         eprintln!(
@@ -135,7 +136,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     }
     // Oldest first as collected; the default order is newest first. References, not copies:
     // the list may hold hundreds of thousands of clients.
-    let mut entries: Vec<&MruEntry> = collector.entries().rev().collect();
+    let mut entries: Vec<&MruEntry> = collector.entries().iter().rev().collect();
     sort_entries(&mut entries, key, now);
     if reverse {
         entries.reverse();
@@ -348,10 +349,10 @@ fn write_row(
 ) -> anyhow::Result<()> {
     let lstint = (seconds_between(now, e.last) + 0.5) as i64;
     let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
-    let name = if s.hostnames {
-        s.display_name(e.addr.ip())
-    } else {
-        address_text(e.addr)
+    // A zoned (link-local) address has no useful name; its zone tells the links apart.
+    let name = match e.addr {
+        SocketAddr::V6(v6) if v6.scope_id() != 0 => address_text(&e.addr),
+        _ => s.display_name(e.addr.ip()),
     };
     writeln!(
         out,
@@ -364,14 +365,6 @@ fn write_row(
         e.addr.port()
     )?;
     Ok(())
-}
-
-/// The address as ntpq prints it, with the scope of a link-local IPv6 address (`fe80::1%2`).
-fn address_text(addr: SocketAddr) -> String {
-    match addr {
-        SocketAddr::V6(v6) if v6.scope_id() != 0 => format!("{}%{}", v6.ip(), v6.scope_id()),
-        other => other.ip().to_string(),
-    }
 }
 
 fn rate_flag(restrict: u32) -> &'static str {
@@ -438,7 +431,7 @@ fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
     let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
     MruRecord {
         host: host.to_owned(),
-        address: address_text(e.addr),
+        address: address_text(&e.addr),
         port: e.addr.port(),
         lstint_s: lstint,
         avgint_s: avgint,

@@ -23,9 +23,15 @@ sys_libs=(libedit2 libcap2 libevent-core-2.1-7)
 # Daemons on shifted clocks: libfaketime (preloaded into the daemon) and the seccomp bindings of the wrapper
 # that keeps kernel receive timestamps off (scripts/no-packet-stamps.py).
 shift_pkgs=(libfaketime python3-seccomp)
+# Health-check tests (ntpq check): monitoring-plugins' check_ntp_peer to compare verdicts with, jq for the
+# documented shell recipe, and a Python venv in the cache holding PyPI's prometheus_client, whose parsers
+# validate our exposition.
+check_pkgs=(monitoring-plugins-basic jq python3-venv)
+venv="$cache/py"
+prometheus_client="prometheus_client==0.26.0"
 # What the lab itself runs: ip (iproute2), kill/pgrep/sysctl (procps), setpriv/unshare/flock (util-linux),
-# perl (the reference ntptrace script), dpkg-deb (dpkg).
-sys_tools=(iproute2 procps util-linux perl dpkg)
+# perl (the reference ntptrace script), dpkg-deb (dpkg), tmux (the TUI tests type into a terminal).
+sys_tools=(iproute2 procps util-linux perl dpkg tmux)
 
 say() { printf 'provision: %s\n' "$*"; }
 die() { printf 'provision: error: %s\n' "$*" >&2; exit 1; }
@@ -50,7 +56,7 @@ ref_ok() {
 
 system_ok() {
     local t
-    for t in ip kill pgrep sysctl setpriv unshare flock perl dpkg-deb apt-get; do
+    for t in ip kill pgrep sysctl setpriv unshare flock perl dpkg-deb apt-get tmux; do
         command -v "$t" >/dev/null || return 1
     done
     [ -x /usr/sbin/ntpd ] && /usr/sbin/ntpd --version 2>&1 | grep -q 'ntpsec-1\.2\.2' || return 1
@@ -62,7 +68,12 @@ system_ok() {
     [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] && [ -x /usr/bin/python3 ]
 }
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "layout=$layout" ] && system_ok && ref_ok; then
+check_tools_ok() {
+    [ -x /usr/lib/nagios/plugins/check_ntp_peer ] && command -v jq >/dev/null || return 1
+    "$venv/bin/python3" -c 'import prometheus_client.parser, prometheus_client.openmetrics.parser' 2>/dev/null
+}
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "layout=$layout" ] && system_ok && ref_ok && check_tools_ok; then
     say "cache $cache is ready"
     exit 0
 fi
@@ -104,10 +115,10 @@ install_pkgs() {
 
 missing=()
 for t in ip:iproute2 kill:procps pgrep:procps sysctl:procps setpriv:util-linux unshare:util-linux \
-    flock:util-linux perl:perl dpkg-deb:dpkg; do
+    flock:util-linux perl:perl dpkg-deb:dpkg tmux:tmux; do
     command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
-for p in "${sys_libs[@]}" "${shift_pkgs[@]}"; do
+for p in "${sys_libs[@]}" "${shift_pkgs[@]}" "${check_pkgs[@]}"; do
     dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if ! { [ -x /usr/sbin/ntpd ] && /usr/sbin/ntpd --version 2>&1 | grep -q 'ntpsec-1\.2\.2'; }; then
@@ -195,7 +206,16 @@ EOF
     ref_ok || die "the unpacked reference ntpd does not run (try: LD_LIBRARY_PATH=$libpath $root/usr/sbin/ntpd --version)"
 fi
 
+if ! check_tools_ok; then
+    say "python venv $venv with $prometheus_client (from PyPI)"
+    rm -rf "$venv"
+    /usr/bin/python3 -m venv "$venv" >>"$cache/pip.log" 2>&1 || die "cannot create the venv $venv (see $cache/pip.log)"
+    "$venv/bin/pip" install -q --disable-pip-version-check "$prometheus_client" >>"$cache/pip.log" 2>&1 \
+        || die "pip install $prometheus_client failed (see $cache/pip.log)"
+fi
+
 system_ok || die "system tools or NTPsec still missing after install (see $cache/apt-install.log)"
+check_tools_ok || die "check_ntp_peer or the prometheus_client venv still missing (see $cache/apt-install.log, $cache/pip.log)"
 printf 'layout=%s\n' "$layout" >"$stamp"
 say "reference: $(LD_LIBRARY_PATH=$libpath "$root/usr/sbin/ntpd" --version 2>&1 | tail -n1)"
 say "ntpsec: $(/usr/sbin/ntpd --version 2>&1 | tail -n1)"

@@ -100,6 +100,19 @@ enum Cmd {
         #[arg(long, default_value_t = 120.0)]
         lifetime_s: f64,
     },
+    /// Answer mode 6 as xntpd 3 does, with its writable leap variables and their windows on a
+    /// scripted clock (see `Xntpd3Script`), for `ntpq leap` tests.
+    Xntpd3Responder {
+        /// Address and port to listen on (port 0: any free port).
+        #[arg(long)]
+        listen: SocketAddr,
+        /// The script (JSON).
+        #[arg(long)]
+        script: PathBuf,
+        /// Stop after this many seconds.
+        #[arg(long, default_value_t = 120.0)]
+        lifetime_s: f64,
+    },
     /// Start a lab and supervise it for the test processes holding leases (internal).
     #[command(hide = true)]
     Supervise,
@@ -359,6 +372,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &mut std::io::stdout(),
             )?;
         }
+        Cmd::Xntpd3Responder {
+            listen,
+            script,
+            lifetime_s,
+        } => {
+            let text = std::fs::read_to_string(&script)
+                .with_context(|| format!("cannot read {}", script.display()))?;
+            let script: crate::xntpd3::Xntpd3Script =
+                serde_json::from_str(&text).context("bad xntpd 3 script")?;
+            crate::xntpd3::run(
+                listen,
+                &script,
+                secs(lifetime_s, "lifetime")?,
+                &mut std::io::stdout(),
+            )?;
+        }
         Cmd::Supervise => session::supervise(&paths)?,
     }
     Ok(ExitCode::SUCCESS)
@@ -416,7 +445,7 @@ fn print_status(state: &State) {
             },
         );
         let sync = if d.is_some() {
-            lifecycle::sys_stratum(&state.ref_root, &h.v4.to_string()).map_or_else(
+            lifecycle::host_sys_stratum(&state.ref_root, h).map_or_else(
                 || "no answer".to_owned(),
                 |(st, refid)| format!("stratum {st} via {refid}"),
             )

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::paths;
 use crate::process::ProcId;
-use crate::topology::{self, CLIENT_POOL_V4, CLIENT_POOL_V6, Daemon, HostSpec, Role, Upstream};
+use crate::topology::{
+    self, CLIENT_POOL_V4, CLIENT_POOL_V6, ClientAccess, Daemon, HostSpec, LOOP_LOCAL_STRATUM, Role,
+    Upstream,
+};
 
 /// One symmetric key of the lab's keys file, trusted by every daemon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,7 +111,7 @@ impl DaemonRun {
 pub const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
 /// The wrapper that keeps a shifted daemon's receive timestamps on its shifted clock.
-const NO_PACKET_STAMPS: &str = include_str!("../scripts/no-packet-stamps.py");
+pub(crate) const NO_PACKET_STAMPS: &str = include_str!("../scripts/no-packet-stamps.py");
 
 /// libfaketime's `FAKETIME` value for a shift in milliseconds: `+2.500s`, `-0.300s`.
 pub fn faketime_spec(ms: i32) -> String {
@@ -165,6 +168,18 @@ pub fn render_conf(spec: &HostSpec, dir: &Path, keys_file: &Path) -> anyhow::Res
         "restrict {} mask ffff:ffff:ffff:ffff::",
         CLIENT_POOL_V6.0
     );
+    // A host entry is the most specific match, so it overrides the lab network's line for the
+    // client's own addresses only (the client pools keep full access).
+    let flag = match spec.client_access {
+        ClientAccess::Full => None,
+        ClientAccess::NoQuery => Some("noquery"),
+        ClientAccess::Ignore => Some("ignore"),
+    };
+    if let Some(flag) = flag {
+        for a in topology::client_addrs() {
+            let _ = writeln!(c, "restrict {a} {flag}");
+        }
+    }
     match upstream {
         Upstream::LocalClock | Upstream::ShiftedClock { .. } => {
             // `prefer`, or 4.2.8 waits `orphanwait` (300 s) before using the local clock.
@@ -176,6 +191,27 @@ pub fn render_conf(spec: &HostSpec, dir: &Path, keys_file: &Path) -> anyhow::Res
                 topology::spec(host).with_context(|| format!("unknown upstream host '{host}'"))?;
             let key = key.map(|k| format!(" key {k}")).unwrap_or_default();
             let _ = writeln!(c, "server {}{key} iburst minpoll 3 maxpoll 4", up.host().v4);
+        }
+        Upstream::ServerV6 { host } => {
+            let up =
+                topology::spec(host).with_context(|| format!("unknown upstream host '{host}'"))?;
+            let _ = writeln!(c, "server {} iburst minpoll 3 maxpoll 4", up.host().v6);
+        }
+        Upstream::Loop { peer } => {
+            let other =
+                topology::spec(peer).with_context(|| format!("unknown loop peer '{peer}'"))?;
+            let fleet = other.host().fleet_v4.first().copied().with_context(|| {
+                format!("loop peer '{peer}' has no fleet address to be reached at")
+            })?;
+            // Without `prefer` the local clock is used only when no server is selectable, and only
+            // after `orphanwait`; a tiny `mindist` lets a daemon leave it for its peer at the next
+            // sample rather than after several rounds of ntpd's clock-hop hysteresis.
+            c.push_str("tos orphanwait 1 mindist 0.000001\n");
+            c.push_str("server 127.127.1.0 minpoll 3 maxpoll 4\n");
+            let _ = writeln!(c, "fudge 127.127.1.0 stratum {LOOP_LOCAL_STRATUM}");
+            // The fleet address is not the address the peer sends from, so neither daemon sees its
+            // own address as the other's refid (ntpd's loop check).
+            let _ = writeln!(c, "server {fleet} iburst minpoll 4 maxpoll 6");
         }
     }
     Ok(c)
@@ -303,5 +339,34 @@ mod tests {
         .unwrap();
         assert!(ntp3.contains("server 10.77.0.2 key 1 iburst minpoll 3 maxpoll 4\n"));
         assert!(ntp3.contains("enable mode7\nsaveconfigdir /d/saveconfig/\n"));
+    }
+
+    #[test]
+    fn ntptrace_hosts_configs() {
+        let conf = |name| {
+            render_conf(
+                topology::spec(name).unwrap(),
+                Path::new("/d"),
+                Path::new("/k"),
+            )
+            .unwrap()
+        };
+        let quiet = conf("quiet");
+        assert!(quiet.contains(
+            "restrict fd78:: mask ffff:ffff:ffff:ffff::\nrestrict 10.77.0.10 noquery\nrestrict 10.77.10.1 noquery\n"
+        ));
+        assert!(quiet.contains("restrict fd77::10 noquery\nrestrict fd77::10:1 noquery\n"));
+        assert!(quiet.contains("restrict fd77::10:4 noquery\nserver 10.77.0.1 iburst"));
+        assert!(quiet.contains("server 10.77.0.1 iburst"));
+        assert_eq!(conf("hidden").matches(" ignore\n").count(), 10);
+        assert!(conf("leaf").contains("server fd77::51 iburst minpoll 3 maxpoll 4\n"));
+        assert!(!conf("leaf").contains("restrict 10.77.0.10"));
+        let loopa = conf("loopa");
+        assert!(
+            loopa.contains("server 127.127.1.0 minpoll 3 maxpoll 4\nfudge 127.127.1.0 stratum 3\n")
+        );
+        assert!(loopa.contains("server 10.77.56.1 iburst minpoll 4 maxpoll 6\n"));
+        assert!(!loopa.contains("prefer"));
+        assert!(conf("loopb").contains("server 10.77.55.1 iburst"));
     }
 }

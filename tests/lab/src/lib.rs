@@ -15,6 +15,7 @@
 //! out.assert_stdout_contains(&format!("*{}", lab.ntp2().v4));
 //! ```
 
+mod binaries;
 pub mod cli;
 mod daemons;
 mod exec;
@@ -26,11 +27,13 @@ mod probe;
 mod process;
 mod relay;
 mod responder;
+mod scratch;
 mod session;
 mod state;
 mod surface;
 mod terminal;
 mod topology;
+mod xntpd3;
 
 use std::ffi::OsStr;
 use std::net::SocketAddr;
@@ -38,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+pub use binaries::workspace_binary;
 pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
 pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
 pub use mode7::{Mode7Answer, Mode7Responder, Mode7Script, MonitorEntry};
@@ -47,10 +51,12 @@ pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
 pub use responder::{Responder, Step, parse_script};
+pub use scratch::{SCRATCH_LAB_INDEXES, ScratchBuilder, ScratchDaemon, ScratchKind};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
+pub use xntpd3::{Xntpd3Responder, Xntpd3Script};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
 pub const RELAY_LIFETIME: Duration = Duration::from_secs(600);
@@ -190,6 +196,40 @@ impl Lab {
     /// clock.
     pub fn clock_shift(&self, host: &Host) -> Option<f64> {
         topology::clock_shift_ms(&host.name).map(|ms| f64::from(ms) / 1e3)
+    }
+
+    /// Stratum and refid of a host's daemon as the reference ntpq reads them (`rv 0`), from the
+    /// client namespace or, for a daemon that restricts the client, from the host's own namespace.
+    /// `None` when the daemon does not answer.
+    pub fn sys_stratum(&self, host: &Host) -> Option<(u8, String)> {
+        lifecycle::host_sys_stratum(&self.state.ref_root, host)
+    }
+
+    /// Whether the loop daemons `a` and `b` (`loopa`, `loopb`) each report the other as their
+    /// system peer: each one's refid is the other's first fleet address, the address it uses it at.
+    pub fn in_loop(&self, a: &Host, b: &Host) -> bool {
+        let names = |x: &Host, y: &Host| {
+            self.sys_stratum(x)
+                .zip(y.fleet_v4.first())
+                .is_some_and(|((_, refid), fleet)| refid == fleet.to_string())
+        };
+        names(a, b) && names(b, a)
+    }
+
+    /// Waits until [`Lab::in_loop`] holds, polling every second, for at most `timeout`; returns
+    /// whether it did. The loop daemons' strata climb until the loop breaks and forms again, so it
+    /// holds most of the time but not always (see `Upstream::Loop`).
+    pub fn wait_for_loop(&self, a: &Host, b: &Host, timeout: Duration) -> bool {
+        let start = std::time::Instant::now();
+        loop {
+            if self.in_loop(a, b) {
+                return true;
+            }
+            if start.elapsed() > timeout {
+                return false;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 
     /// `ntp1`: reference ntpd, stratum 1 from its local clock, mode 7 enabled.
@@ -345,5 +385,41 @@ impl Lab {
             &self.state.run_dir,
         )
         .unwrap_or_else(|e| panic!("ntpkit-lab: mode 7 responder: {e:#}"))
+    }
+
+    /// Starts a scripted xntpd 3 mode 6 responder (writable leap variables and their windows on
+    /// a scripted clock) in the client namespace on port 123 of a loopback address of its own
+    /// (`127.77.X.Y`, free at the time), so the reference ntpq, which takes no port, reaches it
+    /// too. It stops when dropped.
+    ///
+    /// # Panics
+    /// If it cannot start.
+    #[track_caller]
+    pub fn xntpd3_responder(&self, script: &Xntpd3Script) -> Xntpd3Responder {
+        let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            ^ std::process::id();
+        let mut last = None;
+        for n in 0..8_u32 {
+            let pick = seed.wrapping_add(n.wrapping_mul(7919));
+            let octet = |v: u32| u8::try_from(v % 250 + 1).unwrap_or(1);
+            let listen = SocketAddr::from(([127, 77, octet(pick / 250), octet(pick)], 123));
+            match Xntpd3Responder::start(
+                bin,
+                &self.client().netns,
+                listen,
+                script,
+                &self.state.run_dir,
+            ) {
+                Ok(r) => return r,
+                Err(e) => last = Some(e),
+            }
+        }
+        panic!(
+            "ntpkit-lab: xntpd 3 responder: {}",
+            last.map_or_else(String::new, |e| format!("{e:#}"))
+        )
     }
 }

@@ -3,19 +3,21 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{BufRead as _, BufReader, Write as _};
+use std::net::Ipv6Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
+use md5::{Digest as _, Md5};
 
 use crate::daemons;
 use crate::exec::{LabCommand, Place, RefTool};
 use crate::paths::{self, Paths};
 use crate::process::{self, ProcId};
 use crate::state::{Mode, State, Status, Timings};
-use crate::topology::{self, HOSTS, Role, Upstream};
+use crate::topology::{self, ClientAccess, HOSTS, Host, Role, Upstream};
 
 /// Default bound on waiting for the chain to synchronise (`NTPKIT_LAB_SYNC_TIMEOUT`, seconds).
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(150);
@@ -305,7 +307,23 @@ fn check_daemons(state: &State) -> anyhow::Result<()> {
 
 /// Stratum and refid of a lab daemon, read with the reference ntpq from the client namespace.
 pub fn sys_stratum(ref_root: &Path, addr: &str) -> Option<(u8, String)> {
-    let mut cmd = LabCommand::reference(Place::Netns(client_netns()), ref_root, RefTool::Ntpq);
+    sys_stratum_from(ref_root, Place::Netns(client_netns()), addr)
+}
+
+/// Stratum and refid of a lab host's daemon: from the client namespace, or from the host's own
+/// namespace (over `127.0.0.1`) when the daemon restricts the client ([`ClientAccess`]).
+pub fn host_sys_stratum(ref_root: &Path, host: &Host) -> Option<(u8, String)> {
+    let restricted =
+        topology::spec(&host.name).is_some_and(|s| s.client_access != ClientAccess::Full);
+    if restricted {
+        sys_stratum_from(ref_root, Place::Netns(host.netns.clone()), "127.0.0.1")
+    } else {
+        sys_stratum(ref_root, &host.v4.to_string())
+    }
+}
+
+fn sys_stratum_from(ref_root: &Path, place: Place, addr: &str) -> Option<(u8, String)> {
+    let mut cmd = LabCommand::reference(place, ref_root, RefTool::Ntpq);
     cmd.args(["-n", "-c", "rv 0 stratum,refid", addr])
         .timeout(Duration::from_secs(5));
     let out = cmd.run();
@@ -319,6 +337,16 @@ pub fn sys_stratum(ref_root: &Path, addr: &str) -> Option<(u8, String)> {
         })
     };
     Some((value("stratum")?.parse().ok()?, value("refid")?))
+}
+
+/// The refid ntpd shows (dotted quad) for an IPv6 upstream: the first four octets of the MD5 digest of
+/// the address.
+pub fn ipv6_refid_text(addr: Ipv6Addr) -> String {
+    let digest = Md5::digest(addr.octets());
+    let [a, b, c, d, ..] = digest.as_slice() else {
+        return String::new();
+    };
+    format!("{a}.{b}.{c}.{d}")
 }
 
 fn client_netns() -> String {
@@ -354,15 +382,24 @@ fn wait_sync(
             if synced[i].is_some() {
                 continue;
             }
+            // `None`: any synchronized state will do (a loop daemon's stratum climbs).
             let want_refid = match upstream {
-                Upstream::LocalClock | Upstream::ShiftedClock { .. } => "LOCL".to_owned(),
-                Upstream::Server { host, .. } => topology::spec(host)
-                    .map(|h| h.host().v4.to_string())
-                    .unwrap_or_default(),
+                Upstream::LocalClock | Upstream::ShiftedClock { .. } => Some("LOCL".to_owned()),
+                Upstream::Server { host, .. } => {
+                    topology::spec(host).map(|h| h.host().v4.to_string())
+                }
+                Upstream::ServerV6 { host } => {
+                    topology::spec(host).map(|h| ipv6_refid_text(h.host().v6))
+                }
+                Upstream::Loop { .. } => None,
             };
-            if let Some((st, refid)) = sys_stratum(&state.ref_root, &spec.host().v4.to_string()) {
+            if let Some((st, refid)) = host_sys_stratum(&state.ref_root, &spec.host()) {
                 last[i] = format!("stratum={st}, refid={refid}");
-                if st == stratum && refid == want_refid {
+                let ready = match &want_refid {
+                    Some(want) => st == stratum && refid == *want,
+                    None => (2..=15).contains(&st),
+                };
+                if ready {
                     let after = started_at.get(i).map_or(0.0, |s| s.elapsed().as_secs_f64());
                     log.line(&format!(
                         "{} synchronised: stratum {st} via {refid}, {after:.1} s after its start",

@@ -2,8 +2,8 @@
 //! zero or inconsistent timestamps, spoofed origins, huge root distances, bad MACs, shifted clocks.
 //!
 //! The script is a comma-separated list of [`Step`]s, one per request received (the last one repeats):
-//! `ok`, `offset:S`, `rate:PPM`, `kod:CODE`, `leap3`, `stratum:N`, `xmt-zero`, `rec-zero`, `xmt-before-rec`,
-//! `spoof`, `spoof+ok`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`, `silent`. Every request is
+//! `ok`, `offset:S`, `rate:PPM`, `kod:CODE`, `leap3`, `stratum:N`, `refid:A.B.C.D`, `xmt-zero`, `rec-zero`,
+//! `xmt-before-rec`, `spoof`, `spoof+ok`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`, `silent`. Every request is
 //! logged on stdout as `request <n> <from> <hex>` so tests can count what a client sent.
 //!
 //! [`run`] is the socket loop (`ntpkit-lab ntp-responder`); [`Responder`] is the handle tests get from
@@ -44,6 +44,9 @@ pub enum Step {
     Leap3,
     /// This wire stratum (0 with LI 0 is not a KoD; 16 is "unsynchronized").
     Stratum(u8),
+    /// A correct stratum-2 reply with these four refid octets instead of `10.77.0.1` (for example the
+    /// hash an IPv6 upstream gives, or an address where nothing answers).
+    Refid([u8; 4]),
     /// Transmit timestamp zero.
     ZeroTransmit,
     /// Receive timestamp zero.
@@ -86,6 +89,11 @@ impl FromStr for Step {
                 Self::Stratum(v.parse().map_err(|_| format!("bad stratum '{v}'"))?)
             }
             Some(("rootdist", v)) => Self::RootDistance(num(v)?),
+            Some(("refid", v)) => Self::Refid(
+                v.parse::<std::net::Ipv4Addr>()
+                    .map_err(|_| format!("bad refid '{v}' (a dotted quad)"))?
+                    .octets(),
+            ),
             Some(_) => return Err(format!("unknown step '{s}'")),
             None => match s {
                 "ok" => Self::Ok,
@@ -196,6 +204,7 @@ pub fn replies(
             id[..code.len()].copy_from_slice(code.as_bytes());
             p[12..16].copy_from_slice(&id);
         }
+        Step::Refid(octets) => p[12..16].copy_from_slice(octets),
         _ => p[12..16].copy_from_slice(&[10, 77, 0, 1]),
     }
     let now = received + shift;
@@ -498,6 +507,11 @@ mod tests {
         assert!(parse_script("kod:TOOLONG").is_err());
         assert!(parse_script("offset:x").is_err());
         assert!(parse_script("dance").is_err());
+        assert_eq!(
+            parse_script("refid:242.209.136.1").unwrap(),
+            vec![Step::Refid([242, 209, 136, 1])]
+        );
+        assert!(parse_script("refid:fd77::1").is_err());
     }
 
     #[test]
@@ -508,6 +522,9 @@ mod tests {
             |step: &Step, mac: bool| replies(step, &request(mac), now, now - 100.0, Some(&key));
         let ok = one(&Step::Ok, false).remove(0);
         assert_eq!(ok.len(), 48);
+        assert_eq!(&ok[12..16], &[10, 77, 0, 1]);
+        let refid = one(&Step::Refid([242, 209, 136, 1]), false).remove(0);
+        assert_eq!((refid[1], &refid[12..16]), (2, &[242, 209, 136, 1][..]));
         assert_eq!(ok[0], 0x24, "LI 0, the request's version, mode 4");
         assert_eq!(&ok[24..32], &request(false)[40..48], "origin echoes xmt");
         let kod = one(&Step::Kiss("RATE".into()), false).remove(0);

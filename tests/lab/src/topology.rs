@@ -67,6 +67,35 @@ pub enum Upstream {
         /// Key ID for `server ... key N`.
         key: Option<u32>,
     },
+    /// Another lab host over IPv6 (`server fd77::N`): the daemon's refid is then the MD5 hash of
+    /// that address, and its system peer's source address is IPv6.
+    ServerV6 {
+        /// The upstream host's name.
+        host: &'static str,
+    },
+    /// No upstream: a synchronization loop with `peer`. Each daemon of the pair serves time from its
+    /// local clock (not preferred, fudged to stratum 3, used when nothing better is selectable) and
+    /// uses the other's first fleet address as a server. ntpd's loop check compares a server's refid
+    /// with the local address the server is reached from, which the fleet address defeats, so each
+    /// selects the other as soon as it is synchronized; their strata then climb until one reaches
+    /// the ceiling (15), the other drops it, and the loop forms again. Both are in the loop most of the
+    /// time (the lab measured about three quarters); [`crate::Lab::wait_for_loop`] waits for it.
+    Loop {
+        /// The other daemon of the pair.
+        peer: &'static str,
+    },
+}
+
+/// What a daemon lets the client host do, by the client's own addresses (main and fleet; the client
+/// pools and every other lab address keep full access).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientAccess {
+    /// Time and mode 6 queries, like every other lab address.
+    Full,
+    /// `restrict <client> noquery`: time (mode 3) only; mode 6 and 7 requests are dropped.
+    NoQuery,
+    /// `restrict <client> ignore`: nothing at all is answered.
+    Ignore,
 }
 
 /// What a host is for.
@@ -98,6 +127,8 @@ pub struct HostSpec {
     pub role: Role,
     /// Number of fleet addresses configured before the daemon starts (`10.77.N.1..`).
     pub fleet: u8,
+    /// What the daemon lets the client's own addresses do.
+    pub client_access: ClientAccess,
 }
 
 /// The lab's hosts. The order is the start order: upstream daemons first.
@@ -111,6 +142,7 @@ pub const HOSTS: &[HostSpec] = &[
             stratum: 1,
         },
         fleet: 4,
+        client_access: ClientAccess::Full,
     },
     HostSpec {
         name: "ntp2",
@@ -124,6 +156,7 @@ pub const HOSTS: &[HostSpec] = &[
             stratum: 2,
         },
         fleet: 4,
+        client_access: ClientAccess::Full,
     },
     HostSpec {
         name: "ntp3",
@@ -137,18 +170,21 @@ pub const HOSTS: &[HostSpec] = &[
             stratum: 3,
         },
         fleet: 4,
+        client_access: ClientAccess::Full,
     },
     HostSpec {
         name: "client",
         index: 10,
         role: Role::Client,
         fleet: 4,
+        client_access: ClientAccess::Full,
     },
     HostSpec {
         name: "relay",
         index: 20,
         role: Role::Relay,
         fleet: 0,
+        client_access: ClientAccess::Full,
     },
     // Appended hosts keep every earlier name and address, so code of the same LAYOUT that does not know
     // them still works on a lab that has them.
@@ -161,6 +197,7 @@ pub const HOSTS: &[HostSpec] = &[
             stratum: 1,
         },
         fleet: 0,
+        client_access: ClientAccess::Full,
     },
     HostSpec {
         name: "behind",
@@ -171,6 +208,85 @@ pub const HOSTS: &[HostSpec] = &[
             stratum: 1,
         },
         fleet: 0,
+        client_access: ClientAccess::Full,
+    },
+    // ntptrace's paths. `quiet` answers the client over mode 3 only and `leaf` follows it over IPv6;
+    // `hidden` answers the client nothing and `stray` follows it; `loopa` and `loopb` follow each
+    // other. Each reaches its state within the chain's own start-up time.
+    HostSpec {
+        name: "quiet",
+        index: 51,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::Server {
+                host: "ntp1",
+                key: None,
+            },
+            stratum: 2,
+        },
+        fleet: 0,
+        client_access: ClientAccess::NoQuery,
+    },
+    HostSpec {
+        name: "leaf",
+        index: 52,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::ServerV6 { host: "quiet" },
+            stratum: 3,
+        },
+        fleet: 0,
+        client_access: ClientAccess::Full,
+    },
+    HostSpec {
+        name: "hidden",
+        index: 53,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::Server {
+                host: "ntp1",
+                key: None,
+            },
+            stratum: 2,
+        },
+        fleet: 0,
+        client_access: ClientAccess::Ignore,
+    },
+    HostSpec {
+        name: "stray",
+        index: 54,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::Server {
+                host: "hidden",
+                key: None,
+            },
+            stratum: 3,
+        },
+        fleet: 0,
+        client_access: ClientAccess::Full,
+    },
+    HostSpec {
+        name: "loopa",
+        index: 55,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::Loop { peer: "loopb" },
+            stratum: LOOP_STRATUM,
+        },
+        fleet: 1,
+        client_access: ClientAccess::Full,
+    },
+    HostSpec {
+        name: "loopb",
+        index: 56,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::Loop { peer: "loopa" },
+            stratum: LOOP_STRATUM,
+        },
+        fleet: 1,
+        client_access: ClientAccess::Full,
     },
     // One daemon answering on 200 addresses of each family: a fleet of servers for `ntpq` with
     // many hosts, and an MRU list of its own that tests may fill with thousands of clients.
@@ -183,8 +299,16 @@ pub const HOSTS: &[HostSpec] = &[
             stratum: 1,
         },
         fleet: 200,
+        client_access: ClientAccess::Full,
     },
 ];
+
+/// The `stratum` of a loop daemon's row: not a fixed value (it climbs); the start-up waits only until
+/// the daemon is synchronized, to its local clock or to its peer.
+pub const LOOP_STRATUM: u8 = 0;
+
+/// The fudged stratum of a loop daemon's local clock: it serves stratum 4 until it selects its peer.
+pub const LOOP_LOCAL_STRATUM: u8 = 3;
 
 /// Bumped whenever an existing host or the address plan changes; a running lab of another layout is not
 /// reused. Hosts appended at the end of [`HOSTS`] keep the layout: code that needs them checks for them
@@ -200,6 +324,24 @@ pub fn clock_shift_ms(name: &str) -> Option<i32> {
         } => Some(ms),
         Role::Daemon { .. } | Role::Client | Role::Relay => None,
     }
+}
+
+/// The client host's own addresses, main and fleet, which [`ClientAccess`] restricts. Both matter: the
+/// kernel picks the main IPv4 address as the source of a datagram to a lab host, but the last fleet
+/// address for IPv6.
+pub fn client_addrs() -> Vec<IpAddr> {
+    HOSTS
+        .iter()
+        .find(|h| h.role == Role::Client)
+        .map(|h| {
+            let h = h.host();
+            std::iter::once(IpAddr::V4(h.v4))
+                .chain(h.fleet_v4.iter().copied().map(IpAddr::V4))
+                .chain(std::iter::once(IpAddr::V6(h.v6)))
+                .chain(h.fleet_v6.iter().copied().map(IpAddr::V6))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A lab host as the tests see it.
@@ -430,17 +572,36 @@ mod tests {
                     .iter()
                     .all(|o| o.name != h.name && o.index != h.index)
             );
-            if let Role::Daemon {
-                upstream: Upstream::Server { host, .. },
-                ..
-            } = h.role
-            {
-                // Upstreams start first, so the start order is a valid dependency order.
-                assert!(
-                    HOSTS[..i].iter().any(|o| o.name == host),
-                    "{} before its upstream",
-                    h.name
-                );
+            match h.role {
+                Role::Daemon {
+                    upstream: Upstream::Server { host, .. } | Upstream::ServerV6 { host },
+                    ..
+                } => {
+                    // Upstreams start first, so the start order is a valid dependency order.
+                    assert!(
+                        HOSTS[..i].iter().any(|o| o.name == host),
+                        "{} before its upstream",
+                        h.name
+                    );
+                }
+                Role::Daemon {
+                    upstream: Upstream::Loop { peer },
+                    stratum,
+                    ..
+                } => {
+                    // Loops are mutual, over the peer's first fleet address.
+                    let other = spec(peer).expect("loop peer exists");
+                    assert!(other.fleet >= 1 && h.fleet >= 1, "{}", h.name);
+                    assert_eq!(stratum, LOOP_STRATUM);
+                    assert!(matches!(
+                        other.role,
+                        Role::Daemon { upstream: Upstream::Loop { peer }, .. } if peer == h.name
+                    ));
+                }
+                _ => {}
+            }
+            if h.client_access != ClientAccess::Full {
+                assert!(matches!(h.role, Role::Daemon { .. }), "{}", h.name);
             }
         }
         assert_eq!(HOSTS.iter().filter(|h| h.role == Role::Client).count(), 1);
