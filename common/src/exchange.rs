@@ -7,6 +7,8 @@
 //! Keys let one socket carry many exchanges at once: mode 6 uses opcode and sequence, mode 7 the
 //! request code, modes 3/4 the origin timestamp.
 
+use std::time::Duration;
+
 /// What a datagram did to an exchange.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress<T> {
@@ -45,4 +47,17 @@ pub trait Exchange {
     /// # Errors
     /// The retry budget is used up: a timeout, or an incomplete reply.
     fn on_timeout(&mut self) -> Result<Vec<u8>, Self::Error>;
+
+    /// Why the datagram last fed to [`Exchange::on_datagram`] was ignored, if it was, in words
+    /// for debug output (a duplicate fragment, an overlap, …). The default never says.
+    fn last_ignored(&self) -> Option<String> {
+        None
+    }
+
+    /// How long to wait for the next datagram, when the exchange has its own idea (e.g. a
+    /// short wait between the fragments of a burst); `None` (the default) leaves it to the
+    /// transport's timeout.
+    fn patience(&self) -> Option<Duration> {
+        None
+    }
 }

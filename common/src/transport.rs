@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use thiserror::Error;
@@ -113,7 +114,8 @@ pub enum TransportEvent<'a> {
         /// When, by the system clock.
         at: SystemTime,
     },
-    /// A datagram arrived and was handed to the running exchange it belongs to.
+    /// A datagram arrived and was handed to the running exchange it belongs to (reported
+    /// after the exchange looked at it).
     Delivered {
         /// Who sent it.
         from: SocketAddr,
@@ -121,6 +123,9 @@ pub enum TransportEvent<'a> {
         datagram: &'a [u8],
         /// When it was read, by the system clock.
         at: SystemTime,
+        /// Why the exchange ignored it (a duplicate fragment, …), if it did
+        /// ([`Exchange::last_ignored`]).
+        ignored: Option<&'a str>,
     },
     /// A datagram arrived that no running exchange expects (unknown sender, or a demultiplexing
     /// key such as an NTP origin timestamp that matches nothing we sent): it was dropped.
@@ -155,14 +160,256 @@ pub struct Transport {
     socket: UdpSocket,
     dual_stack: bool,
     timeout: Duration,
+    /// The read timeout last set on the socket, in milliseconds (0: none yet), so that a
+    /// burst of datagrams costs one system call each, not two.
+    read_timeout_ms: AtomicU64,
 }
 
-struct Running<E> {
-    job: usize,
+struct Running<E, T> {
+    token: T,
     peer: SocketAddr,
     exchange: E,
+    timeout: Duration,
     deadline: Instant,
     traffic: Traffic,
+}
+
+impl<E: Exchange, T> Running<E, T> {
+    /// The next deadline: the exchange's own patience, else this job's timeout.
+    fn rearm(&mut self) {
+        self.deadline = Instant::now() + self.exchange.patience().unwrap_or(self.timeout);
+    }
+}
+
+/// Many exchanges over one [`Transport`], fed and drained incrementally: jobs may be submitted
+/// while others run, and each job's result is handed out as soon as it ends. At most `window`
+/// run at once; two jobs with the same peer and key never run at once, since their replies could
+/// not be told apart. [`Transport::run_many`] is a pipeline fed once and drained to the end;
+/// callers that keep feeding it (a fleet of hosts, each issuing its next request when its
+/// previous answer arrives) use it directly.
+pub struct Pipeline<'t, E: Exchange, T> {
+    transport: &'t Transport,
+    window: usize,
+    queue: VecDeque<(T, Job<E>, Duration)>,
+    running: HashMap<(SocketAddr, u64), Running<E, T>>,
+    ended: Vec<(T, JobResult<E>)>,
+    buf: Vec<u8>,
+}
+
+impl<E: Exchange, T> std::fmt::Debug for Pipeline<'_, E, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("window", &self.window)
+            .field("queued", &self.queue.len())
+            .field("running", &self.running.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'t, E: Exchange, T> Pipeline<'t, E, T> {
+    /// An empty pipeline over `transport` with at most `window` (at least 1) jobs in flight.
+    #[must_use]
+    pub fn new(transport: &'t Transport, window: usize) -> Self {
+        Self {
+            transport,
+            window: window.max(1),
+            queue: VecDeque::new(),
+            running: HashMap::new(),
+            ended: Vec::new(),
+            buf: vec![0_u8; MAX_DATAGRAM],
+        }
+    }
+
+    /// Queues a job with the transport's timeout; `token` comes back with its result.
+    pub fn submit(&mut self, token: T, job: Job<E>) {
+        let timeout = self.transport.timeout;
+        self.submit_with_timeout(token, job, timeout);
+    }
+
+    /// Queues a job that waits `timeout` for each reply datagram (unless its exchange says
+    /// otherwise, see [`Exchange::patience`]).
+    pub fn submit_with_timeout(&mut self, token: T, job: Job<E>, timeout: Duration) {
+        self.queue.push_back((token, job, timeout));
+    }
+
+    /// Jobs queued or running whose results have not been handed out.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.queue.len() + self.running.len() + self.ended.len()
+    }
+
+    /// Whether nothing is queued, running or waiting to be handed out.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Jobs in flight.
+    #[must_use]
+    pub fn in_flight(&self) -> usize {
+        self.running.len()
+    }
+
+    /// Starts what the window allows, then waits for one datagram, at most until the nearest
+    /// deadline and at most `max_wait` when given, and returns the jobs that ended (possibly
+    /// none). Returns at once with nothing when nothing is queued or running.
+    pub fn poll(
+        &mut self,
+        max_wait: Option<Duration>,
+        observe: &mut dyn FnMut(TransportEvent<'_>),
+    ) -> Vec<(T, JobResult<E>)> {
+        self.start(observe);
+        if let Some(next_deadline) = self.running.values().map(|r| r.deadline).min() {
+            let mut wait = next_deadline.saturating_duration_since(Instant::now());
+            if let Some(max) = max_wait {
+                wait = wait.min(max);
+            }
+            let mut buf = std::mem::take(&mut self.buf);
+            match self.transport.recv(&mut buf, wait) {
+                Ok(Some((len, from))) => {
+                    let received_at = SystemTime::now();
+                    let datagram = buf.get(..len).unwrap_or_default();
+                    self.deliver(datagram, from, received_at, observe);
+                }
+                Ok(None) => self.expire(observe),
+                Err(err) => {
+                    // A receive error (not a timeout) is fatal for everything in flight.
+                    for (_, r) in self.running.drain() {
+                        self.ended
+                            .push((r.token, Err(TransportError::Io(clone_io(&err)))));
+                    }
+                }
+            }
+            self.buf = buf;
+        }
+        std::mem::take(&mut self.ended)
+    }
+
+    fn start(&mut self, observe: &mut dyn FnMut(TransportEvent<'_>)) {
+        let mut skipped = VecDeque::new();
+        while self.running.len() < self.window {
+            let Some((token, job, timeout)) = self.queue.pop_front() else {
+                break;
+            };
+            let slot = (job.peer, job.exchange.key());
+            if self.running.contains_key(&slot) {
+                skipped.push_back((token, job, timeout));
+                continue;
+            }
+            let mut traffic = Traffic::default();
+            match self
+                .transport
+                .send(&job.datagram, job.peer, &mut traffic, observe)
+            {
+                Ok(()) => {
+                    let mut running = Running {
+                        token,
+                        peer: job.peer,
+                        exchange: job.exchange,
+                        timeout,
+                        deadline: Instant::now(),
+                        traffic,
+                    };
+                    running.rearm();
+                    self.running.insert(slot, running);
+                }
+                Err(err) => self.ended.push((token, Err(TransportError::Io(err)))),
+            }
+        }
+        // Deferred jobs keep their place ahead of the rest.
+        while let Some(job) = skipped.pop_back() {
+            self.queue.push_front(job);
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        datagram: &[u8],
+        from: SocketAddr,
+        received_at: SystemTime,
+        observe: &mut dyn FnMut(TransportEvent<'_>),
+    ) {
+        let key = E::key_of(datagram);
+        let Some((key, r)) = key.and_then(|key| Some((key, self.running.get_mut(&(from, key))?)))
+        else {
+            observe(TransportEvent::Dropped {
+                from,
+                datagram,
+                key,
+            });
+            return;
+        };
+        let slot = (from, key);
+        r.traffic.datagrams_received += 1;
+        r.traffic.bytes_received += datagram.len();
+        r.traffic.received_at = Some(received_at);
+        let progress = r.exchange.on_datagram(datagram);
+        let ignored = match progress {
+            Ok(Progress::Pending) => r.exchange.last_ignored(),
+            _ => None,
+        };
+        observe(TransportEvent::Delivered {
+            from,
+            datagram,
+            at: received_at,
+            ignored: ignored.as_deref(),
+        });
+        match progress {
+            Ok(Progress::Pending) => {
+                r.rearm();
+                // Accepting a datagram may change what the exchange expects next.
+                let new_key = r.exchange.key();
+                if new_key != key
+                    && let Some(moved) = self.running.remove(&slot)
+                {
+                    self.running.insert((from, new_key), moved);
+                }
+            }
+            Ok(Progress::Done(output)) => {
+                if let Some(r) = self.running.remove(&slot) {
+                    self.ended.push((r.token, Ok((output, r.traffic))));
+                }
+            }
+            Err(err) => {
+                if let Some(r) = self.running.remove(&slot) {
+                    self.ended
+                        .push((r.token, Err(TransportError::Exchange(err))));
+                }
+            }
+        }
+    }
+
+    fn expire(&mut self, observe: &mut dyn FnMut(TransportEvent<'_>)) {
+        let now = Instant::now();
+        let expired: Vec<_> = self
+            .running
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(slot, _)| *slot)
+            .collect();
+        for slot in expired {
+            let Some(mut r) = self.running.remove(&slot) else {
+                continue;
+            };
+            match r.exchange.on_timeout() {
+                Ok(datagram) => {
+                    match self
+                        .transport
+                        .send(&datagram, r.peer, &mut r.traffic, observe)
+                    {
+                        Ok(()) => {
+                            r.rearm();
+                            self.running.insert((r.peer, r.exchange.key()), r);
+                        }
+                        Err(err) => self.ended.push((r.token, Err(TransportError::Io(err)))),
+                    }
+                }
+                Err(err) => self
+                    .ended
+                    .push((r.token, Err(TransportError::Exchange(err)))),
+            }
+        }
+    }
 }
 
 impl Transport {
@@ -180,6 +427,7 @@ impl Transport {
             socket,
             dual_stack,
             timeout,
+            read_timeout_ms: AtomicU64::new(0),
         })
     }
 
@@ -194,6 +442,7 @@ impl Transport {
             socket,
             dual_stack,
             timeout,
+            read_timeout_ms: AtomicU64::new(0),
         })
     }
 
@@ -206,6 +455,14 @@ impl Transport {
     #[must_use]
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The socket's local address (for debug output).
+    ///
+    /// # Errors
+    /// The address cannot be read.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
     }
 
     /// Runs one exchange to completion.
@@ -232,38 +489,15 @@ impl Transport {
         window: usize,
         observe: &mut dyn FnMut(TransportEvent<'_>),
     ) -> Vec<JobResult<E>> {
-        let window = window.max(1);
         let mut results: Vec<Option<JobResult<E>>> = jobs.iter().map(|_| None).collect();
-        let mut queue: VecDeque<(usize, Job<E>)> = jobs.into_iter().enumerate().collect();
-        let mut running: HashMap<(SocketAddr, u64), Running<E>> = HashMap::new();
-        let mut buf = vec![0_u8; MAX_DATAGRAM];
-
-        loop {
-            self.start_jobs(&mut queue, &mut running, &mut results, window, observe);
-            let Some(next_deadline) = running.values().map(|r| r.deadline).min() else {
-                break;
-            };
-            let wait = next_deadline.saturating_duration_since(Instant::now());
-            match self.recv(&mut buf, wait) {
-                Ok(Some((len, from))) => {
-                    let received_at = SystemTime::now();
-                    let datagram = buf.get(..len).unwrap_or_default();
-                    Self::deliver(
-                        datagram,
-                        from,
-                        received_at,
-                        &mut running,
-                        &mut results,
-                        self.timeout,
-                        observe,
-                    );
-                }
-                Ok(None) => self.expire(&mut running, &mut results, observe),
-                Err(err) => {
-                    // A receive error (not a timeout) is fatal for everything in flight.
-                    for (_, r) in running.drain() {
-                        results[r.job] = Some(Err(TransportError::Io(clone_io(&err))));
-                    }
+        let mut pipeline = Pipeline::new(self, window);
+        for (index, job) in jobs.into_iter().enumerate() {
+            pipeline.submit(index, job);
+        }
+        while !pipeline.is_empty() {
+            for (index, result) in pipeline.poll(None, observe) {
+                if let Some(slot) = results.get_mut(index) {
+                    *slot = Some(result);
                 }
             }
         }
@@ -271,130 +505,6 @@ impl Transport {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(TransportError::Io(io::ErrorKind::Other.into()))))
             .collect()
-    }
-
-    fn start_jobs<E: Exchange>(
-        &self,
-        queue: &mut VecDeque<(usize, Job<E>)>,
-        running: &mut HashMap<(SocketAddr, u64), Running<E>>,
-        results: &mut [Option<JobResult<E>>],
-        window: usize,
-        observe: &mut dyn FnMut(TransportEvent<'_>),
-    ) {
-        let mut skipped = VecDeque::new();
-        while running.len() < window {
-            let Some((index, job)) = queue.pop_front() else {
-                break;
-            };
-            let slot = (job.peer, job.exchange.key());
-            if running.contains_key(&slot) {
-                skipped.push_back((index, job));
-                continue;
-            }
-            let mut traffic = Traffic::default();
-            match self.send(&job.datagram, job.peer, &mut traffic, observe) {
-                Ok(()) => {
-                    running.insert(
-                        slot,
-                        Running {
-                            job: index,
-                            peer: job.peer,
-                            exchange: job.exchange,
-                            deadline: Instant::now() + self.timeout,
-                            traffic,
-                        },
-                    );
-                }
-                Err(err) => results[index] = Some(Err(TransportError::Io(err))),
-            }
-        }
-        // Deferred jobs keep their place ahead of the rest.
-        while let Some(job) = skipped.pop_back() {
-            queue.push_front(job);
-        }
-    }
-
-    fn deliver<E: Exchange>(
-        datagram: &[u8],
-        from: SocketAddr,
-        received_at: SystemTime,
-        running: &mut HashMap<(SocketAddr, u64), Running<E>>,
-        results: &mut [Option<JobResult<E>>],
-        timeout: Duration,
-        observe: &mut dyn FnMut(TransportEvent<'_>),
-    ) {
-        let key = E::key_of(datagram);
-        let Some(r) = key.and_then(|key| running.get_mut(&(from, key))) else {
-            observe(TransportEvent::Dropped {
-                from,
-                datagram,
-                key,
-            });
-            return;
-        };
-        let Some(key) = key else {
-            return;
-        };
-        let slot = (from, key);
-        observe(TransportEvent::Delivered {
-            from,
-            datagram,
-            at: received_at,
-        });
-        r.traffic.datagrams_received += 1;
-        r.traffic.bytes_received += datagram.len();
-        r.traffic.received_at = Some(received_at);
-        match r.exchange.on_datagram(datagram) {
-            Ok(Progress::Pending) => {
-                r.deadline = Instant::now() + timeout;
-                // Accepting a datagram may change what the exchange expects next.
-                let new_key = r.exchange.key();
-                if new_key != key
-                    && let Some(moved) = running.remove(&slot)
-                {
-                    running.insert((from, new_key), moved);
-                }
-            }
-            Ok(Progress::Done(output)) => {
-                if let Some(r) = running.remove(&slot) {
-                    results[r.job] = Some(Ok((output, r.traffic)));
-                }
-            }
-            Err(err) => {
-                if let Some(r) = running.remove(&slot) {
-                    results[r.job] = Some(Err(TransportError::Exchange(err)));
-                }
-            }
-        }
-    }
-
-    fn expire<E: Exchange>(
-        &self,
-        running: &mut HashMap<(SocketAddr, u64), Running<E>>,
-        results: &mut [Option<JobResult<E>>],
-        observe: &mut dyn FnMut(TransportEvent<'_>),
-    ) {
-        let now = Instant::now();
-        let expired: Vec<_> = running
-            .iter()
-            .filter(|(_, r)| r.deadline <= now)
-            .map(|(slot, _)| *slot)
-            .collect();
-        for slot in expired {
-            let Some(mut r) = running.remove(&slot) else {
-                continue;
-            };
-            match r.exchange.on_timeout() {
-                Ok(datagram) => match self.send(&datagram, r.peer, &mut r.traffic, observe) {
-                    Ok(()) => {
-                        r.deadline = Instant::now() + self.timeout;
-                        running.insert((r.peer, r.exchange.key()), r);
-                    }
-                    Err(err) => results[r.job] = Some(Err(TransportError::Io(err))),
-                },
-                Err(err) => results[r.job] = Some(Err(TransportError::Exchange(err))),
-            }
-        }
     }
 
     fn send(
@@ -423,9 +533,16 @@ impl Transport {
 
     /// Waits up to `wait` for one datagram; `Ok(None)` on timeout.
     fn recv(&self, buf: &mut [u8], wait: Duration) -> io::Result<Option<(usize, SocketAddr)>> {
-        // A zero read timeout means "block forever" to the OS; never ask for that.
-        self.socket
-            .set_read_timeout(Some(wait.max(Duration::from_micros(100))))?;
+        // Whole milliseconds, rounded up (a zero read timeout means "block forever" to the OS;
+        // never ask for that), set only when they change: deadlines a few milliseconds apart
+        // matter, a few microseconds do not.
+        let ms = u64::try_from(wait.as_micros().div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1);
+        if self.read_timeout_ms.swap(ms, Ordering::Relaxed) != ms {
+            self.socket
+                .set_read_timeout(Some(Duration::from_millis(ms)))?;
+        }
         match self.socket.recv_from(buf) {
             Ok((len, from)) => Ok(Some((len, canonical(from)))),
             Err(err)
@@ -625,6 +742,32 @@ mod tests {
         // The decoy with key 200 comes first and matches nothing we sent.
         assert_eq!(seen[..2], ["sent [5, 3]", "dropped [200, 0, 1] Some(200)"]);
         assert_eq!(seen.iter().filter(|s| s.starts_with("got")).count(), 3);
+    }
+
+    #[test]
+    fn pipeline_takes_jobs_while_running_and_hands_results_out_early() {
+        let peer = server();
+        let t = Transport::new(Duration::from_millis(150)).unwrap();
+        let mut pipeline = Pipeline::new(&t, 2);
+        pipeline.submit("silent", job(peer, 7, 0));
+        pipeline.submit_with_timeout("quick", job(peer, 1, 0), Duration::from_secs(2));
+        let mut order = Vec::new();
+        let mut fed = false;
+        while !pipeline.is_empty() {
+            for (token, result) in pipeline.poll(Some(Duration::from_millis(10)), &mut |_| {}) {
+                order.push((token, result.is_ok()));
+                if !fed {
+                    // Fed after the first result: runs while the silent job still waits.
+                    pipeline.submit("late", job(peer, 2, 0));
+                    fed = true;
+                }
+            }
+        }
+        assert_eq!(
+            order,
+            [("quick", true), ("late", true), ("silent", false)],
+            "a silent peer delays nobody"
+        );
     }
 
     #[test]

@@ -93,9 +93,13 @@ pub struct Cli {
     /// Show units after times and frequencies.
     #[arg(short = 'u', long = "units")]
     pub units: bool,
-    /// Servers to ask (default: localhost).
+    /// Servers to ask (default: localhost); several are asked at once over one socket.
     #[arg(value_name = "host")]
     pub hosts: Vec<String>,
+    /// Also ask the hosts listed in this file, one per line (`#` starts a comment; `-` is
+    /// standard input).
+    #[arg(short = 'f', long = "hosts-file", value_name = "file")]
+    pub hosts_file: Option<std::path::PathBuf>,
     /// `-c` and `-p` commands in the order they were given.
     #[arg(skip)]
     pub commands: Vec<String>,

@@ -9,7 +9,7 @@ use ntpkit_shell::build::{opt, req, spec};
 use ntpkit_shell::{ArgKind::*, ArgSpec, CommandSpec, CommandTable, Flow, Handler, Invocation};
 
 use crate::cmd;
-use crate::session::{NoKey, Session};
+use crate::session::{NoKey, Session, Unresolved};
 
 const NONE: &[ArgSpec] = &[];
 const ASSOC: &[ArgSpec] = &[opt("assocID", Uint)];
@@ -184,8 +184,15 @@ pub static OPCMDS: [CommandSpec; 41] = [
     ),
     spec(
         "pstats",
-        &[req("assocID", Uint)],
-        "print the statistics of a peer",
+        &[
+            req("assocID", Uint),
+            opt("assocID", Uint),
+            opt("assocID", Uint),
+            opt("assocID", Uint),
+            opt("assocID", Uint),
+            opt("assocID", Uint),
+        ],
+        "print the statistics of peers (several at once)",
     ),
     spec("peers", AF, "print the peers billboard"),
     spec(
@@ -314,6 +321,9 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         }
         if cause.downcast_ref::<NoKey>().is_some() {
             return 4;
+        }
+        if cause.downcast_ref::<Unresolved>().is_some() {
+            return 3;
         }
         if cause.downcast_ref::<ntpkit_shell::LineError>().is_some() {
             return 2;

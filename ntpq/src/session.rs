@@ -4,17 +4,19 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, anyhow, bail};
 use ntpkit::auth::{Key, KeyId, KeyType, KeysFile};
 use ntpkit::control::{
-    AssocId, AssocStatus, ControlExchange, ControlOpcode, ControlRequest, ControlResponse,
-    MacAlignment, ReassemblyLimits, Sequence, VarList,
+    AssocId, AssocStatus, ControlOpcode, ControlRequest, ControlResponse, VarList,
 };
 use ntpkit::format::vars::CookOptions;
 use ntpkit::packet::refclock_display;
-use ntpkit::transport::{Family, Job, Transport, TransportError, resolve};
+use ntpkit::transport::{Family, resolve};
+
+use crate::link::{Answer, Link, Query, Sequences};
 
 /// The classic primary receive timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -27,9 +29,25 @@ const NAME_LOOKUP_BOUND: Duration = Duration::from_millis(300);
 pub struct Target {
     /// As given (name or address).
     pub name: String,
-    /// Where requests go.
-    pub addr: SocketAddr,
+    /// The address family asked for (`-4`, `-6`).
+    pub family: Family,
+    /// Where requests go, once the name was resolved (at the first request, not before).
+    pub addr: Option<SocketAddr>,
+    /// The name was looked up and does not resolve.
+    pub unresolvable: bool,
 }
+
+/// The current host's name did not resolve: its remaining commands are skipped.
+#[derive(Debug, Clone)]
+pub struct Unresolved(pub String);
+
+impl std::fmt::Display for Unresolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unresolved {}
 
 /// Authentication settings: `keyid`, `keytype`, `passwd`, or `-k`/`-a`.
 #[derive(Debug, Default)]
@@ -40,7 +58,9 @@ pub struct AuthSettings {
     pub key_type: Option<KeyType>,
     /// The key made by `passwd` or found in the keys file.
     pub key: Option<Key>,
-    /// The keys file given with `-k`.
+    /// The keys file given with `-k`, read at the first signed request.
+    pub keys_path: Option<PathBuf>,
+    /// The keys file, once read.
     pub keys_file: Option<KeysFile>,
     /// `authenticate yes`: sign every request.
     pub always: bool,
@@ -92,8 +112,8 @@ pub struct Session {
     pub assoc_cache: Vec<AssocStatus>,
     /// The list `addvars` builds and `readlist`/`writelist` send.
     pub varlist: VarList,
-    transport: Option<Transport>,
-    sequence: u16,
+    link: Link,
+    sequences: Sequences,
     names: HashMap<IpAddr, String>,
 }
 
@@ -119,13 +139,24 @@ impl Session {
             version: 2,
             assoc_cache: Vec::new(),
             varlist: VarList::new(),
-            transport: None,
-            sequence: seed_sequence(),
+            link: Link::Own(None),
+            sequences: Sequences::after(seed_sequence()),
             names: HashMap::new(),
         }
     }
 
-    /// Opens `name` as the current host (forgetting the association cache).
+    /// Sends this session's requests through `link` from now on (a fleet's shared socket).
+    pub fn set_link(&mut self, link: Link) {
+        self.link = link;
+    }
+
+    /// Whether the current host's name failed to resolve.
+    pub fn unresolvable(&self) -> bool {
+        self.target.as_ref().is_some_and(|t| t.unresolvable)
+    }
+
+    /// Opens `name` as the current host (forgetting the association cache), resolving it now
+    /// (the `host` command, which must say whether the name is good).
     ///
     /// # Errors
     /// The name does not resolve.
@@ -133,10 +164,44 @@ impl Session {
         let addr = resolve(name, 123, family).with_context(|| name.to_owned())?;
         self.target = Some(Target {
             name: name.to_owned(),
-            addr,
+            family,
+            addr: Some(addr),
+            unresolvable: false,
         });
         self.assoc_cache.clear();
         Ok(())
+    }
+
+    /// Makes `name` the current host without resolving it: that waits for the first request,
+    /// so commands that need no server (and hosts never asked) cost no lookup.
+    pub fn set_host(&mut self, name: &str, family: Family) {
+        self.target = Some(Target {
+            name: name.to_owned(),
+            family,
+            addr: None,
+            unresolvable: false,
+        });
+        self.assoc_cache.clear();
+    }
+
+    /// The current host's address, resolved at the first call.
+    ///
+    /// # Errors
+    /// No current host, or its name does not resolve ([`Unresolved`]).
+    pub fn target_addr(&mut self) -> anyhow::Result<SocketAddr> {
+        let target = self
+            .target
+            .as_mut()
+            .ok_or_else(|| anyhow!("no current host"))?;
+        if let Some(addr) = target.addr {
+            return Ok(addr);
+        }
+        let addr = resolve(&target.name, 123, target.family).map_err(|e| {
+            target.unresolvable = true;
+            Unresolved(format!("cannot resolve host: {e}"))
+        })?;
+        target.addr = Some(addr);
+        Ok(addr)
     }
 
     /// The current host's name, for messages.
@@ -148,6 +213,13 @@ impl Session {
 
     /// The key to sign with, if one is set up.
     fn signing_key(&mut self) -> anyhow::Result<&Key> {
+        if self.auth.keys_file.is_none()
+            && let Some(path) = &self.auth.keys_path
+        {
+            let keys =
+                KeysFile::load(path).with_context(|| format!("keys file '{}'", path.display()))?;
+            self.auth.keys_file = Some(keys);
+        }
         if self.auth.key.is_none()
             && let (Some(file), Some(id)) = (&self.auth.keys_file, self.auth.key_id)
         {
@@ -174,45 +246,75 @@ impl Session {
         data: impl Into<Vec<u8>>,
         auth: bool,
     ) -> anyhow::Result<ControlResponse> {
-        let target = self
-            .target
-            .clone()
-            .ok_or_else(|| anyhow!("no current host"))?;
+        let query = self.make_query(opcode, assoc, data, auth)?;
+        self.exchange(vec![query])
+            .pop()
+            .unwrap_or_else(|| Err(anyhow!("no answer")))
+            .map(|(response, _)| response)
+    }
+
+    /// Sends many unsigned requests (signed with `authenticate yes`) at once, a window of them
+    /// in flight, and returns their answers in the same order: one round trip for what ntpq
+    /// asks one after another.
+    ///
+    /// # Errors
+    /// No host, or no key when every request must be signed; each answer carries its own
+    /// failure.
+    pub fn query_many(
+        &mut self,
+        requests: Vec<(ControlOpcode, AssocId, Vec<u8>)>,
+    ) -> anyhow::Result<Vec<anyhow::Result<ControlResponse>>> {
+        let queries = requests
+            .into_iter()
+            .map(|(opcode, assoc, data)| self.make_query(opcode, assoc, data, false))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(self
+            .exchange(queries)
+            .into_iter()
+            .map(|a| a.map(|(response, _)| response))
+            .collect())
+    }
+
+    /// The query a command means: this session's VN, timeout and (when `auth` or
+    /// `authenticate yes`) key.
+    ///
+    /// # Errors
+    /// A signed request with no key set up.
+    pub fn make_query(
+        &mut self,
+        opcode: ControlOpcode,
+        assoc: AssocId,
+        data: impl Into<Vec<u8>>,
+        auth: bool,
+    ) -> anyhow::Result<Query> {
         let key = if auth || self.auth.always {
             Some(self.signing_key()?.clone())
         } else {
             None
         };
-        if self.transport.is_none() {
-            self.transport =
-                Some(Transport::new(self.timeout).context("cannot open a UDP socket")?);
-        }
-        self.sequence = self.sequence.wrapping_add(1).max(1);
         let request = ControlRequest::new(opcode, assoc, data).with_version(self.version);
-        let (exchange, datagram) = ControlExchange::new(
-            request,
-            Sequence(self.sequence),
-            key.as_ref().map(|k| (k, MacAlignment::Eight)),
-            ReassemblyLimits::NTPQ,
-        )?;
-        let sequence = exchange.sequence();
-        let transport = self
-            .transport
-            .as_mut()
-            .ok_or_else(|| anyhow!("no socket"))?;
-        transport.set_timeout(self.timeout);
-        let result = transport.run(Job {
-            peer: target.addr,
-            exchange,
-            datagram,
-        });
-        // A resend after a partial answer used the next sequence number.
-        self.sequence = self.sequence.max(sequence.0).wrapping_add(1);
-        match result {
-            Ok((response, _)) => Ok(response),
-            Err(TransportError::Exchange(err)) => Err(err.into()),
-            Err(TransportError::Io(err)) => Err(anyhow::Error::new(err).context("network error")),
-        }
+        Ok(Query::new(request, key, self.timeout))
+    }
+
+    /// Runs prepared queries against the current host, returning each answer with its
+    /// traffic, in order.
+    pub fn exchange(&mut self, queries: Vec<Query>) -> Vec<Answer> {
+        let peer = match self.target_addr() {
+            Ok(peer) => peer,
+            Err(e) => {
+                let unresolved = e.downcast_ref::<Unresolved>().cloned();
+                let message = format!("{e:#}");
+                return queries
+                    .iter()
+                    .map(|_| match &unresolved {
+                        Some(u) => Err(anyhow::Error::new(u.clone())),
+                        None => Err(anyhow!("{message}")),
+                    })
+                    .collect();
+            }
+        };
+        self.link
+            .run(peer, queries, self.debug, &mut self.sequences)
     }
 
     /// READSTAT: refreshes and returns the association cache, sorted by ID.
@@ -309,7 +411,7 @@ fn reverse_lookup(ip: IpAddr) -> Option<String> {
 
 /// A sequence start that differs between runs, so that a late answer to a previous run is
 /// not taken for ours.
-fn seed_sequence() -> u16 {
+pub fn seed_sequence() -> u16 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());

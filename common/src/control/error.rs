@@ -180,6 +180,11 @@ pub enum ControlError {
         fragments: usize,
         /// Data octets held.
         octets: usize,
+        /// The data received contiguously from offset 0, kept only by exchanges that asked
+        /// for it ([`ControlExchange::keeping_prefix`]); empty otherwise.
+        ///
+        /// [`ControlExchange::keeping_prefix`]: super::ControlExchange::keeping_prefix
+        prefix: Vec<u8>,
     },
 }
 
@@ -288,6 +293,7 @@ mod tests {
             ControlError::Incomplete {
                 fragments: 3,
                 octets: 1404,
+                prefix: Vec::new(),
             },
         ];
         for e in errors {

@@ -5,9 +5,11 @@
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
 )]
 
+use std::time::Duration;
+
 use super::error::ControlError;
 use super::header::{CONTROL_HEADER_LEN, ControlHeader, ControlOpcode, Sequence};
-use super::reassembly::{Push, Reassembler, ReassemblyLimits};
+use super::reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};
 use super::request::{ControlRequest, MacAlignment};
 use super::response::{ControlFragment, ControlResponse};
 use crate::auth::Key;
@@ -31,6 +33,17 @@ pub struct ControlExchange {
     retries_left: u32,
     attempts: u32,
     authentic: bool,
+    last_ignored: Option<IgnoreReason>,
+    patience: Option<Patience>,
+    keep_prefix: bool,
+}
+
+/// How long an exchange waits: for the first datagram of an answer, and between datagrams once
+/// part of it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Patience {
+    first: Duration,
+    between: Duration,
 }
 
 impl ControlExchange {
@@ -60,8 +73,30 @@ impl ControlExchange {
             retries_left: Self::CLASSIC_RETRIES,
             attempts: 1,
             authentic: auth.is_some(),
+            last_ignored: None,
+            patience: None,
+            keep_prefix: false,
         };
         Ok((exchange, datagram))
+    }
+
+    /// The same exchange waiting `first` for the first datagram of an answer and `between`
+    /// once part of it arrived, instead of the transport's timeout: an answer of many
+    /// fragments arrives as one burst, so a short wait after it tells a lost fragment early.
+    #[must_use]
+    pub fn with_patience(mut self, first: Duration, between: Duration) -> Self {
+        self.patience = Some(Patience { first, between });
+        self
+    }
+
+    /// The same exchange giving up at the first deadline that finds part of an answer held,
+    /// with [`ControlError::Incomplete`] carrying the data received contiguously from offset
+    /// 0, instead of asking again for all of it (the MRU list keeps that prefix's rows and
+    /// asks for the rest). A deadline with nothing held still resends.
+    #[must_use]
+    pub fn keeping_prefix(mut self) -> Self {
+        self.keep_prefix = true;
+        self
     }
 
     /// The same exchange with another retry budget (0 = never resend).
@@ -127,8 +162,12 @@ impl Exchange for ControlExchange {
     }
 
     fn on_datagram(&mut self, datagram: &[u8]) -> Result<Progress<ControlResponse>, ControlError> {
+        self.last_ignored = None;
         match self.reassembler.push(datagram)? {
-            Push::Ignored(_) => Ok(Progress::Pending),
+            Push::Ignored(reason) => {
+                self.last_ignored = Some(reason);
+                Ok(Progress::Pending)
+            }
             Push::Accepted => {
                 self.check_mac(datagram);
                 Ok(Progress::Pending)
@@ -143,11 +182,16 @@ impl Exchange for ControlExchange {
 
     fn on_timeout(&mut self) -> Result<Vec<u8>, ControlError> {
         let partial = !self.reassembler.is_empty();
-        if self.retries_left == 0 {
+        if self.retries_left == 0 || (partial && self.keep_prefix) {
             return Err(if partial {
                 ControlError::Incomplete {
                     fragments: self.reassembler.fragments(),
                     octets: self.reassembler.octets(),
+                    prefix: if self.keep_prefix {
+                        self.reassembler.prefix().0
+                    } else {
+                        Vec::new()
+                    },
                 }
             } else {
                 ControlError::Timeout {
@@ -165,6 +209,20 @@ impl Exchange for ControlExchange {
         self.authentic = self.auth.is_some();
         self.attempts += 1;
         Ok(self.datagram.clone())
+    }
+
+    fn last_ignored(&self) -> Option<String> {
+        self.last_ignored.map(|reason| reason.to_string())
+    }
+
+    fn patience(&self) -> Option<Duration> {
+        self.patience.map(|p| {
+            if self.reassembler.is_empty() {
+                p.first
+            } else {
+                p.between
+            }
+        })
     }
 }
 
@@ -274,9 +332,54 @@ mod tests {
             ex.on_timeout(),
             Err(ControlError::Incomplete {
                 fragments: 1,
-                octets: 64
+                octets: 64,
+                prefix: Vec::new(),
             })
         );
+    }
+
+    #[test]
+    fn ignored_datagrams_say_why() {
+        let (mut ex, _) = start();
+        let data = vec![b'a'; 1000];
+        let frames = answer(Sequence(41), &data).to_fragments(None).unwrap();
+        assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
+        assert_eq!(ex.last_ignored(), None);
+        assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
+        assert_eq!(
+            ex.last_ignored().as_deref(),
+            Some("duplicate fragment at offset 0")
+        );
+        assert_eq!(ex.on_datagram(&frames[1]), Ok(Progress::Pending));
+        assert_eq!(ex.last_ignored(), None);
+    }
+
+    #[test]
+    fn patience_and_kept_prefix() {
+        let (ex, _) = start();
+        assert_eq!(ex.patience(), None);
+        let (first, between) = (Duration::from_millis(300), Duration::from_millis(20));
+        let mut ex = ex.with_patience(first, between).keeping_prefix();
+        assert_eq!(ex.patience(), Some(first));
+        let data: Vec<u8> = (0..1200).map(|i| b'a' + (i % 26) as u8).collect();
+        let frames = answer(Sequence(41), &data).to_fragments(None).unwrap();
+        assert_eq!(frames.len(), 3);
+        assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
+        assert_eq!(ex.on_datagram(&frames[2]), Ok(Progress::Pending));
+        assert_eq!(ex.patience(), Some(between));
+        // The held prefix comes back at once instead of a resend for everything.
+        assert_eq!(
+            ex.on_timeout(),
+            Err(ControlError::Incomplete {
+                fragments: 2,
+                octets: 468 + 264,
+                prefix: data[..468].to_vec(),
+            })
+        );
+        // With nothing held, a deadline still resends.
+        let (ex, first_datagram) = start();
+        let mut ex = ex.keeping_prefix();
+        assert_eq!(ex.on_timeout(), Ok(first_datagram));
     }
 
     #[test]

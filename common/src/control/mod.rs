@@ -38,7 +38,10 @@ pub use header::{
     AssocId, CONTROL_HEADER_LEN, CONTROL_MAX_DATA, ControlHeader, ControlOpcode, MODE_CONTROL,
     Sequence,
 };
-pub use mru::{MRU_MAX_FRAGS, MruCollector, MruEntry, MruError, MruProgress};
+pub use mru::{
+    MRU_CLASSIC_FRAGS, MRU_MAX_FRAGS, MruCollector, MruEntry, MruError, MruNext, MruPage,
+    MruProgress, NONCE_LIFETIME,
+};
 pub use peer::{AssocStatus, FlashBits, PeerEvent, PeerStatus, Selection};
 pub use reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};
 pub use request::{ControlRequest, MacAlignment};

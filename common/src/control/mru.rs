@@ -2,11 +2,22 @@
 //! parameters, the caller's filters and resume points ("priors"), and the assembly of the
 //! answers into one list of clients.
 //!
-//! [`MruCollector`] is sans-IO: it builds each request's payload and digests each response's
-//! variables or error; the caller sends REQ_NONCE first and the requests it asks for. The
-//! policy follows ntpq 4.2.8 (§5.4.1): start with `frags=32`, grow by one fragment after each
-//! answer, halve after a timeout, switch to `limit=` after `CERR_BADVALUE`, drop the offered
-//! priors after `CERR_UNKNOWNVAR` and start again at most 8 times.
+//! [`MruCollector`] is sans-IO: it builds each request's payload and digests each answer, the
+//! prefix of an incomplete answer, or an error; the caller sends REQ_NONCE when
+//! [`MruCollector::needs_nonce`] says so and the requests it asks for, and passes the time in.
+//!
+//! The policy is built for speed at a distance, where ntpq 4.2.8 is slow (§5.4.1: at most 32
+//! fragments per answer, a fresh nonce every 4 requests, everything discarded after a lost
+//! fragment):
+//! - ask for the most fragments the server allows ([`MRU_MAX_FRAGS`], ntpd's limit), halve after
+//!   a loss, a timeout or `CERR_BADVALUE` (which also lowers the ceiling for good), double again
+//!   after each complete answer; below 2 fragments fall back to `limit=` as ntpq does;
+//! - keep every row of the part of an incomplete answer that arrived contiguously from its start
+//!   ([`MruCollector::on_partial`]) and resume after the newest of them;
+//! - ask for a new nonce only when the one held may have expired (ntpd accepts a nonce for 16 s)
+//!   or a request went unanswered (ntpd ignores requests with a bad nonce);
+//! - restart as ntpq does when the server no longer knows any of the resume points offered
+//!   (`CERR_UNKNOWNVAR`: those entries changed), at most 8 times from the beginning.
 #![cfg_attr(
     not(test),
     deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)
@@ -14,6 +25,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
@@ -22,19 +34,23 @@ use super::header::CONTROL_MAX_DATA;
 use super::vars::{VarList, split_indexed};
 use crate::time::NtpTimestamp;
 
-/// Most fragments ntpq asks for per answer (`MAXFRAGS`).
-pub const MRU_MAX_FRAGS: u32 = 32;
+/// Most fragments ntpd 4.2.8 sends in one READ_MRU answer (`frags` above it is `CERR_BADVALUE`).
+pub const MRU_MAX_FRAGS: u32 = 128;
+/// Fragments ntpq 4.2.8 asks for at most (`MAXFRAGS`).
+pub const MRU_CLASSIC_FRAGS: u32 = 32;
 /// Most rows per answer in `limit` mode.
 const MRU_MAX_LIMIT: u32 = 96;
 /// Restarts from the beginning before giving up.
 const MRU_MAX_RESTARTS: u32 = 8;
-/// Requests one nonce may serve before a new REQ_NONCE (ntpq's rule).
-const NONCE_USES: u32 = 4;
+/// How long a nonce is used: ntpd accepts it for 16 s after it made it.
+pub const NONCE_LIFETIME: Duration = Duration::from_secs(10);
+/// Resume points offered per request at most (ntpd reads 16).
+const MAX_PRIORS: usize = 16;
 
 /// One client in the server's MRU list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MruEntry {
-    /// Address and source port.
+    /// Address and source port (an IPv6 link-local address keeps its scope).
     pub addr: SocketAddr,
     /// Time of its last packet (server clock).
     pub last: NtpTimestamp,
@@ -80,63 +96,157 @@ pub enum MruProgress {
 pub struct MruCollector {
     filters: Vec<(String, String)>,
     nonce: Option<String>,
-    nonce_uses: u32,
+    nonce_at: Option<Instant>,
+    nonce_suspect: bool,
     frags: u32,
+    ceiling: u32,
     limit: u32,
     row_limit: u32,
     cap_frags: bool,
     restarts: u32,
     offered: usize,
-    /// Oldest first.
-    entries: Vec<MruEntry>,
+    /// Entries in the order they arrived, oldest first. A client seen again while the list
+    /// was read has an older entry here too until [`MruCollector::settle`] drops it: an index
+    /// by address would cost more memory than the entries (a list may hold 100,000 clients).
+    slots: Vec<MruEntry>,
+    /// Whether `slots` holds one entry per address.
+    settled: bool,
+    /// Entries committed since [`MruCollector::take_arrivals`] was last called, when kept.
+    arrivals: Option<Vec<MruEntry>>,
     updates: usize,
     now: Option<NtpTimestamp>,
 }
 
 impl MruCollector {
     /// A collector sending these server-side filters (`mincount`, `resall`, `resany`,
-    /// `maxlstint`, `laddr`, …) with every request.
+    /// `maxlstint`, `laddr`, …) with every request, starting at [`MRU_MAX_FRAGS`].
     #[must_use]
     pub fn new(filters: Vec<(String, String)>) -> Self {
         Self {
             filters,
             nonce: None,
-            nonce_uses: 0,
+            nonce_at: None,
+            nonce_suspect: false,
             frags: MRU_MAX_FRAGS,
+            ceiling: MRU_MAX_FRAGS,
             limit: MRU_MAX_LIMIT,
             row_limit: 256,
             cap_frags: true,
             restarts: 0,
             offered: 0,
-            entries: Vec::new(),
+            slots: Vec::new(),
+            settled: true,
+            arrivals: None,
             updates: 0,
             now: None,
         }
     }
 
-    /// Whether a REQ_NONCE must be sent before the next request.
+    /// Also keep each committed entry for [`MruCollector::take_arrivals`] (to print rows as
+    /// they arrive).
     #[must_use]
-    pub fn needs_nonce(&self) -> bool {
-        self.nonce.is_none() || self.nonce_uses >= NONCE_USES
+    pub fn with_arrivals(mut self) -> Self {
+        self.arrivals = Some(Vec::new());
+        self
     }
 
-    /// Takes the `nonce=` of a REQ_NONCE answer.
+    /// Whether a REQ_NONCE must be sent before the next request: no nonce yet, the one held is
+    /// [`NONCE_LIFETIME`] old at `now`, or a request using it went unanswered.
+    #[must_use]
+    pub fn needs_nonce(&self, now: Instant) -> bool {
+        self.nonce_suspect
+            || self
+                .nonce_at
+                .is_none_or(|at| now.saturating_duration_since(at) >= NONCE_LIFETIME)
+    }
+
+    /// Takes the `nonce=` of a REQ_NONCE answer received at `now`.
     ///
     /// # Errors
     /// The answer has no nonce.
-    pub fn set_nonce(&mut self, vars: &VarList) -> Result<(), MruError> {
+    pub fn set_nonce(&mut self, vars: &VarList, now: Instant) -> Result<(), MruError> {
         let nonce = vars
             .text("nonce")
             .ok_or_else(|| MruError::Inconsistent("no nonce in the nonce answer".to_owned()))?;
-        self.nonce = Some(nonce.to_owned());
-        self.nonce_uses = 0;
+        self.take_nonce(nonce, now);
         Ok(())
+    }
+
+    fn take_nonce(&mut self, nonce: &str, now: Instant) {
+        self.nonce = Some(nonce.to_owned());
+        self.nonce_at = Some(now);
+        self.nonce_suspect = false;
+    }
+
+    /// Fragments the next answer may have (for the reassembly limits), at least 1.
+    #[must_use]
+    pub fn frags(&self) -> u32 {
+        if self.cap_frags {
+            self.frags
+        } else {
+            MRU_MAX_FRAGS
+        }
     }
 
     /// The payload of the next READ_MRU request: nonce, `frags=` or `limit=`, the filters,
     /// then `addr.N=…, last.N=…` resume points from the newest entry held, as many as fit.
     #[must_use]
     pub fn request(&mut self) -> String {
+        let priors: Vec<MruEntry> = self.newest().take(MAX_PRIORS).copied().collect();
+        self.request_from(&priors)
+    }
+
+    /// What follows a whole answer, worked out from its two ends only, before its rows are
+    /// committed: its nonce is at its start, its newest rows (the next resume points) and `now=`
+    /// at its end. So the next request can go out at once and the answer be read
+    /// ([`MruPage::read`]) while the server prepares the next one; [`MruCollector::commit`]
+    /// must take the page before that request's answer is digested.
+    pub fn request_after(&mut self, data: &[u8], now: Instant) -> MruNext {
+        const END: usize = 4096;
+        let head = whole_items(data.get(..END.min(data.len())).unwrap_or_default());
+        if let Some(nonce) = MruPage::read(head).nonce {
+            self.take_nonce(&nonce, now);
+        }
+        let start = data.len().saturating_sub(END);
+        let tail = data.get(start..).unwrap_or_default();
+        // From the first separator on, unless the tail is the whole answer.
+        let tail = if start == 0 {
+            tail
+        } else {
+            tail.iter()
+                .position(|&b| b == b',')
+                .and_then(|at| tail.get(at + 1..))
+                .unwrap_or_default()
+        };
+        let page = MruPage::read(tail);
+        if page.is_last() {
+            return MruNext::Done;
+        }
+        if page.rows.is_empty() {
+            return MruNext::Commit;
+        }
+        let priors: Vec<MruEntry> = page.rows.iter().rev().take(MAX_PRIORS).copied().collect();
+        MruNext::Request(self.request_from(&priors))
+    }
+
+    /// Takes an answer read by [`MruPage::read`] (its nonce, rows and `now=`), received at
+    /// `now`, and grows the next answers.
+    pub fn commit(&mut self, page: MruPage, now: Instant) -> MruProgress {
+        let complete = self.take_page(page, now);
+        if self.cap_frags {
+            self.frags = (self.frags * 2).min(self.ceiling);
+        } else {
+            let grown = (self.limit + 1).max(self.limit * 33 / 32);
+            self.limit = grown.min(MRU_MAX_LIMIT).min(self.row_limit);
+        }
+        if complete {
+            MruProgress::Done
+        } else {
+            MruProgress::More
+        }
+    }
+
+    fn request_from(&mut self, priors: &[MruEntry]) -> String {
         let mut out = format!("nonce={}", self.nonce.as_deref().unwrap_or_default());
         if self.cap_frags {
             out.push_str(&format!(", frags={}", self.frags));
@@ -146,64 +256,42 @@ impl MruCollector {
         for (name, value) in &self.filters {
             out.push_str(&format!(", {name}={value}"));
         }
-        self.offered = 0;
-        for (i, entry) in self.entries.iter().rev().enumerate().take(16) {
-            // `[addr%zone]:port` for IPv6: the server matches priors on the exact address.
+        let mut offered = 0;
+        for (i, entry) in priors.iter().enumerate() {
+            // `[fe80::1%2]:123` for a scoped address, as ntpd printed it.
             let addr = entry.addr.to_string();
             let prior = format!(", addr.{i}={addr}, last.{i}=0x{}", entry.last);
             if out.len() + prior.len() > CONTROL_MAX_DATA {
                 break;
             }
             out.push_str(&prior);
-            self.offered += 1;
+            offered += 1;
         }
-        self.nonce_uses += 1;
+        self.offered = offered;
         out
     }
 
-    /// Digests a successful answer.
+    /// Digests the data of a complete answer received at `now`.
     ///
     /// # Errors
-    /// The answer names an entry we do not hold as its starting point.
-    pub fn on_response(&mut self, vars: &VarList) -> Result<MruProgress, MruError> {
-        if let Some(nonce) = vars.text("nonce") {
-            self.nonce = Some(nonce.to_owned());
-            self.nonce_uses = 0;
-        }
-        let mut rows: BTreeMap<u32, Partial> = BTreeMap::new();
-        let mut complete = false;
-        for var in vars.iter() {
-            let value = var.text().unwrap_or_default();
-            match split_indexed(&var.name) {
-                ("now", None) => {
-                    self.now = value.parse().ok();
-                    complete = true;
-                }
-                (tag, Some(index)) => rows.entry(index).or_default().set(tag, value),
-                // `nonce` was taken above; `addr.older`, `last.older` and `last.newest`
-                // only restate what we sent or received.
-                _ => {}
-            }
-        }
-        for row in rows.into_values() {
-            if let Some(entry) = row.finish() {
-                self.insert(entry);
-            }
-        }
-        if self.cap_frags {
-            self.frags = (self.frags + 1).min(MRU_MAX_FRAGS);
-        } else {
-            let grown = (self.limit + 1).max(self.limit * 33 / 32);
-            self.limit = grown.min(MRU_MAX_LIMIT).min(self.row_limit);
-        }
-        Ok(if complete {
-            MruProgress::Done
-        } else {
-            MruProgress::More
-        })
+    /// Not at present; kept fallible for consistency checks.
+    pub fn on_response(&mut self, data: &[u8], now: Instant) -> Result<MruProgress, MruError> {
+        Ok(self.commit(MruPage::read(data), now))
     }
 
-    /// Digests a failed request; `Ok(())` means: send [`MruCollector::request`] again.
+    /// Digests the part of an incomplete answer that arrived contiguously from its start
+    /// (see [`ControlError::Incomplete`]): every row in it that is whole is kept, and the
+    /// answers get smaller. Returns the number of entries kept.
+    pub fn on_partial(&mut self, prefix: &[u8], now: Instant) -> usize {
+        let before = self.len();
+        // `now=` is in the last fragment only, so a prefix never completes the list.
+        let _ = self.take_page(MruPage::read(whole_items(prefix)), now);
+        self.shrink();
+        self.len().saturating_sub(before)
+    }
+
+    /// Digests a failed request; `Ok(())` means: send [`MruCollector::request`] again
+    /// (after a new nonce if [`MruCollector::needs_nonce`] says so).
     ///
     /// # Errors
     /// The failure cannot be recovered from.
@@ -211,9 +299,10 @@ impl MruCollector {
         match err {
             ControlError::Server(ErrorCode::UnknownVariable) if self.offered > 0 => {
                 // None of our resume points is in the server's list any more.
-                let keep = self.entries.len().saturating_sub(self.offered);
-                self.entries.truncate(keep);
-                if self.entries.is_empty() {
+                for _ in 0..self.offered {
+                    self.drop_newest();
+                }
+                if self.is_empty() {
                     self.restarts += 1;
                     if self.restarts > MRU_MAX_RESTARTS {
                         return Err(MruError::TooManyRestarts(MRU_MAX_RESTARTS));
@@ -222,7 +311,10 @@ impl MruCollector {
                 Ok(())
             }
             ControlError::Server(ErrorCode::BadValue) => {
-                if self.cap_frags {
+                if self.cap_frags && self.frags > 2 {
+                    self.ceiling = (self.frags / 2).max(2);
+                    self.frags = self.ceiling;
+                } else if self.cap_frags {
                     self.cap_frags = false;
                 } else {
                     self.row_limit = self.row_limit.saturating_sub(1).max(1);
@@ -230,22 +322,72 @@ impl MruCollector {
                 }
                 Ok(())
             }
-            ControlError::Timeout { .. } | ControlError::Incomplete { .. } => {
-                if self.cap_frags {
-                    self.frags = (self.frags / 2).max(2);
-                } else {
-                    self.limit = (self.limit / 2).max(2);
-                }
+            ControlError::Timeout { .. } => {
+                // ntpd does not answer a request whose nonce it does not accept.
+                self.nonce_suspect = true;
+                self.shrink();
+                Ok(())
+            }
+            ControlError::Incomplete { .. } => {
+                self.shrink();
                 Ok(())
             }
             other => Err(other.into()),
         }
     }
 
-    /// The clients collected, oldest first.
+    /// The clients collected, oldest first: one entry per client once the list is complete
+    /// or [`MruCollector::settle`] was called (an interrupted listing).
     #[must_use]
     pub fn entries(&self) -> &[MruEntry] {
-        &self.entries
+        &self.slots
+    }
+
+    /// Drops the older entry of every client seen again while the list was read (counting
+    /// them as [`MruCollector::updates`]), keeping the arrival order of the rest.
+    pub fn settle(&mut self) {
+        if self.settled {
+            return;
+        }
+        let mut order: Vec<u32> =
+            (0..u32::try_from(self.slots.len()).unwrap_or(u32::MAX)).collect();
+        let addr = |i: u32| self.slots.get(i as usize).map(|e| e.addr);
+        order.sort_unstable_by_key(|&i| (addr(i), i));
+        let mut keep = vec![true; self.slots.len()];
+        for pair in order.windows(2) {
+            if let [older, newer] = *pair
+                && addr(older) == addr(newer)
+                && let Some(k) = keep.get_mut(older as usize)
+            {
+                *k = false;
+                self.updates += 1;
+            }
+        }
+        let mut flags = keep.into_iter();
+        self.slots.retain(|_| flags.next().unwrap_or(true));
+        self.settled = true;
+    }
+
+    /// Number of entries held (a client seen again counts twice until settled).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether no client was collected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Entries committed since the last call, in arrival order (empty unless
+    /// [`MruCollector::with_arrivals`]). A client seen again while the list was read comes
+    /// again.
+    pub fn take_arrivals(&mut self) -> Vec<MruEntry> {
+        self.arrivals
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Entries that replaced an earlier entry of the same address.
@@ -260,13 +402,129 @@ impl MruCollector {
         self.now
     }
 
-    fn insert(&mut self, entry: MruEntry) {
-        if let Some(pos) = self.entries.iter().position(|e| e.addr == entry.addr) {
-            self.entries.remove(pos);
-            self.updates += 1;
-        }
-        self.entries.push(entry);
+    /// Newest entries first.
+    fn newest(&self) -> impl Iterator<Item = &MruEntry> {
+        self.slots.iter().rev()
     }
+
+    /// Takes a page's nonce and rows; whether it holds `now=` (the list is complete).
+    fn take_page(&mut self, page: MruPage, now: Instant) -> bool {
+        if let Some(nonce) = &page.nonce {
+            self.take_nonce(nonce, now);
+        }
+        if page.now.is_some() {
+            self.now = page.now;
+        }
+        for entry in page.rows {
+            self.insert(entry);
+        }
+        if page.now.is_some() {
+            self.settle();
+        }
+        page.now.is_some()
+    }
+
+    /// Smaller answers after a loss or timeout.
+    fn shrink(&mut self) {
+        if self.cap_frags {
+            self.frags = (self.frags / 2).max(2);
+        } else {
+            self.limit = (self.limit / 2).max(2);
+        }
+    }
+
+    fn insert(&mut self, entry: MruEntry) {
+        self.slots.push(entry);
+        self.settled = false;
+        if let Some(arrivals) = &mut self.arrivals {
+            arrivals.push(entry);
+        }
+    }
+
+    fn drop_newest(&mut self) {
+        self.slots.pop();
+    }
+}
+
+/// What follows a whole answer ([`MruCollector::request_after`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MruNext {
+    /// The answer ends the list.
+    Done,
+    /// Send this request now, then commit the answer.
+    Request(String),
+    /// Commit the answer first, then send [`MruCollector::request`].
+    Commit,
+}
+
+/// One READ_MRU answer read into rows, apart from any collector (so that it can be read on
+/// another thread while the next request is out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MruPage {
+    nonce: Option<String>,
+    now: Option<NtpTimestamp>,
+    rows: Vec<MruEntry>,
+}
+
+impl MruPage {
+    /// Reads an answer's data, or a part of it that ends at an item boundary.
+    ///
+    /// READ_MRU answers are long (60 kB for 128 fragments) and plain: `name.N=value` items,
+    /// none quoted, separated by `,` and blanks or CRLF (§5.3). They are read in place
+    /// rather than through [`VarList`], which would copy every name and value.
+    #[must_use]
+    pub fn read(text: &[u8]) -> Self {
+        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        let text = text.get(..end).unwrap_or_default();
+        // ntpd sends ASCII; anything else ends the readable part.
+        let text = match std::str::from_utf8(text) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(text.get(..e.valid_up_to()).unwrap_or_default())
+                .unwrap_or_default(),
+        };
+        let mut page = Self::default();
+        let mut rows: BTreeMap<u32, Partial> = BTreeMap::new();
+        for item in text.split(',') {
+            let item = item.trim();
+            let (name, value) = item.split_once('=').unwrap_or((item, ""));
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            match split_indexed(name.trim()) {
+                ("now", None) => page.now = Some(value.parse().unwrap_or(NtpTimestamp::ZERO)),
+                ("nonce", None) => page.nonce = Some(value.to_owned()),
+                (tag, Some(index)) => rows.entry(index).or_default().set(tag, value),
+                // `addr.older`, `last.older` and `last.newest` only restate what we sent or
+                // received.
+                _ => {}
+            }
+        }
+        page.rows = rows.into_values().filter_map(Partial::finish).collect();
+        page
+    }
+
+    /// Whether the answer ends the list (it has `now=`).
+    #[must_use]
+    pub fn is_last(&self) -> bool {
+        self.now.is_some()
+    }
+
+    /// The rows, oldest first.
+    #[must_use]
+    pub fn rows(&self) -> &[MruEntry] {
+        &self.rows
+    }
+}
+
+/// The items of `text` that are whole: those followed by their separator (the last item of a
+/// cut answer may be cut anywhere, `ct.57=1` of `ct.57=12`).
+fn whole_items(text: &[u8]) -> &[u8] {
+    text.iter()
+        .rposition(|&b| b == b',')
+        .and_then(|end| text.get(..end))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Default)]
@@ -325,49 +583,102 @@ mod tests {
         VarList::parse(text.as_bytes()).unwrap()
     }
 
+    const FIRST: &str = "nonce=def, addr.0=10.0.0.1:123, last.0=0xe4a1b2c3.00000000, \
+                         first.0=0xe4a1b000.00000000, ct.0=12, mv.0=35, rs.0=0x0, qwe.0=5, \
+                         rs.1=0x420, addr.1=[fd77::10]:40000, mv.1=36, last.1=0xe4a1b2c4.0, \
+                         first.1=0xe4a1b2c4.0, ct.1=1";
+
     #[test]
     fn pages_until_now() {
+        let t0 = Instant::now();
         let mut c = MruCollector::new(vec![("mincount".into(), "2".into())]);
-        assert!(c.needs_nonce());
-        c.set_nonce(&vars("nonce=abc\r\n")).unwrap();
-        assert!(!c.needs_nonce());
-        assert_eq!(c.request(), "nonce=abc, frags=32, mincount=2");
-        let first = "nonce=def, addr.0=10.0.0.1:123, last.0=0xe4a1b2c3.00000000, \
-                     first.0=0xe4a1b000.00000000, ct.0=12, mv.0=35, rs.0=0x0, qwe.0=5, \
-                     rs.1=0x420, addr.1=[fd77::10]:40000, mv.1=36, last.1=0xe4a1b2c4.0, \
-                     first.1=0xe4a1b2c4.0, ct.1=1";
-        assert_eq!(c.on_response(&vars(first)).unwrap(), MruProgress::More);
-        assert_eq!(c.entries().len(), 2);
-        assert_eq!(c.entries()[1].restrict, 0x420);
-        assert_eq!((c.entries()[0].mode, c.entries()[0].version), (3, 4));
+        assert!(c.needs_nonce(t0));
+        c.set_nonce(&vars("nonce=abc\r\n"), t0).unwrap();
+        assert!(!c.needs_nonce(t0));
+        assert_eq!(c.request(), "nonce=abc, frags=128, mincount=2");
+        assert_eq!(
+            c.on_response(FIRST.as_bytes(), t0).unwrap(),
+            MruProgress::More
+        );
+        let entries: Vec<_> = c.entries().to_vec();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].restrict, 0x420);
+        assert_eq!((entries[0].mode, entries[0].version), (3, 4));
         let req = c.request();
         assert_eq!(
             req,
-            "nonce=def, frags=32, mincount=2, addr.0=[fd77::10]:40000, \
+            "nonce=def, frags=128, mincount=2, addr.0=[fd77::10]:40000, \
              last.0=0xe4a1b2c4.00000000, addr.1=10.0.0.1:123, last.1=0xe4a1b2c3.00000000"
         );
         let last = "nonce=ghi, last.older=0xe4a1b2c4.0, addr.older=[fd77::10]:40000, \
                     addr.0=10.0.0.1:123, last.0=0xe4a1b2d0.0, first.0=0xe4a1b000.0, ct.0=13, \
                     mv.0=35, rs.0=0x0, now=0xe4a1b2d1.0, last.newest=0xe4a1b2d0.0";
-        assert_eq!(c.on_response(&vars(last)).unwrap(), MruProgress::Done);
-        assert_eq!(c.entries().len(), 2);
+        assert_eq!(
+            c.on_response(last.as_bytes(), t0).unwrap(),
+            MruProgress::Done
+        );
+        let entries: Vec<_> = c.entries().to_vec();
+        assert_eq!(entries.len(), 2);
         assert_eq!(c.updates(), 1);
-        assert_eq!(c.entries()[1].count, 13);
+        assert_eq!(entries[1].count, 13);
+        assert_eq!(entries[1].addr, "10.0.0.1:123".parse().unwrap());
         assert_eq!(c.now(), Some(NtpTimestamp::new(0xe4a1_b2d1, 0)));
     }
 
     #[test]
-    fn errors_adjust_the_paging() {
+    fn nonces_are_renewed_only_when_old_or_unanswered() {
+        let t0 = Instant::now();
         let mut c = MruCollector::new(Vec::new());
-        c.set_nonce(&vars("nonce=n")).unwrap();
+        c.set_nonce(&vars("nonce=n"), t0).unwrap();
+        for _ in 0..10 {
+            let _ = c.request();
+        }
+        assert!(
+            !c.needs_nonce(t0 + Duration::from_secs(9)),
+            "uses do not count"
+        );
+        assert!(c.needs_nonce(t0 + NONCE_LIFETIME));
+        // Each answer's nonce restarts the clock.
+        c.on_response("nonce=m".as_bytes(), t0 + Duration::from_secs(8))
+            .unwrap();
+        assert!(!c.needs_nonce(t0 + Duration::from_secs(17)));
+        // ntpd ignores a request with a nonce it does not accept: a timeout may mean that.
         c.on_error(ControlError::Timeout { attempts: 2 }).unwrap();
-        assert!(c.request().contains("frags=16"));
+        assert!(c.needs_nonce(t0));
+    }
+
+    #[test]
+    fn answers_shrink_on_trouble_and_grow_back() {
+        let t0 = Instant::now();
+        let mut c = MruCollector::new(Vec::new());
+        c.set_nonce(&vars("nonce=n"), t0).unwrap();
+        c.on_error(ControlError::Timeout { attempts: 2 }).unwrap();
+        assert!(c.request().contains("frags=64"));
         c.on_error(ControlError::Server(ErrorCode::BadValue))
             .unwrap();
-        assert!(c.request().contains("limit=96"));
-        assert!(!c.needs_nonce());
-        let _ = (c.request(), c.request());
-        assert!(c.needs_nonce(), "four requests used the nonce up");
+        assert!(c.request().contains("frags=32"), "BADVALUE halves and caps");
+        c.on_response("".as_bytes(), t0).unwrap();
+        assert!(
+            c.request().contains("frags=32"),
+            "never above the cap again"
+        );
+        let incomplete = ControlError::Incomplete {
+            fragments: 3,
+            octets: 900,
+            prefix: Vec::new(),
+        };
+        c.on_error(incomplete).unwrap();
+        assert_eq!(c.frags(), 16);
+        c.on_response("".as_bytes(), t0).unwrap();
+        assert_eq!(c.frags(), 32);
+        for _ in 0..5 {
+            c.on_error(ControlError::Server(ErrorCode::BadValue))
+                .unwrap();
+        }
+        assert!(
+            c.request().contains("limit=96"),
+            "below 2 fragments: limit mode"
+        );
         assert!(matches!(
             c.on_error(ControlError::Server(ErrorCode::Permission)),
             Err(MruError::Control(_))
@@ -375,21 +686,105 @@ mod tests {
     }
 
     #[test]
+    fn the_whole_rows_of_a_prefix_are_kept() {
+        let t0 = Instant::now();
+        let mut c = MruCollector::new(Vec::new()).with_arrivals();
+        // Cut inside `ct.1=1` of the second row: its count could be `1` or `12`.
+        let cut = FIRST.find("ct.1=1").unwrap() + "ct.1=1".len();
+        assert_eq!(c.on_partial(&FIRST.as_bytes()[..cut], t0), 1);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c.take_arrivals().len(), 1);
+        assert!(c.take_arrivals().is_empty());
+        assert!(
+            c.request()
+                .starts_with("nonce=def, frags=64, addr.0=10.0.0.1:123")
+        );
+        // A prefix that ends in the middle of its first item keeps nothing.
+        assert_eq!(c.on_partial(b"nonce=x", t0), 0);
+    }
+
+    /// An answer of `n` rows (10.0.0.1 … 10.0.0.n), `now=` at its end when `last`.
+    fn answer(n: u32, last: bool) -> String {
+        let mut text = "last.older=0x1.0, addr.older=10.9.9.9:123, nonce=fresh".to_owned();
+        for i in 0..n {
+            text.push_str(&format!(
+                ", addr.{i}=10.0.0.{}:123, last.{i}=0x{:08x}.00000000, first.{i}=0x1.0, \
+                 ct.{i}=1, mv.{i}=35, rs.{i}=0x0",
+                i + 1,
+                i + 10
+            ));
+        }
+        if last {
+            text.push_str(", now=0x000000ff.00000000, last.newest=0x1.0");
+        }
+        text
+    }
+
+    #[test]
+    fn the_next_request_comes_from_the_ends_of_an_answer() {
+        let t0 = Instant::now();
+        let mut c = MruCollector::new(Vec::new());
+        c.set_nonce(&vars("nonce=old"), t0).unwrap();
+        let data = answer(100, false);
+        let MruNext::Request(next) = c.request_after(data.as_bytes(), t0) else {
+            panic!("a request");
+        };
+        assert!(
+            next.starts_with("nonce=fresh, frags=128, addr.0=10.0.0.100:123, last.0=0x0000006d"),
+            "{next}"
+        );
+        // As many resume points as fit in one request, newest first.
+        assert!(
+            next.ends_with("addr.7=10.0.0.93:123, last.7=0x00000066.00000000"),
+            "{next}"
+        );
+        // Nothing is committed until the page is: then everything is.
+        assert!(c.is_empty());
+        assert_eq!(
+            c.commit(MruPage::read(data.as_bytes()), t0),
+            MruProgress::More
+        );
+        assert_eq!(c.len(), 100);
+        assert_eq!(
+            c.request_after(answer(3, true).as_bytes(), t0),
+            MruNext::Done
+        );
+        let page = MruPage::read(answer(3, true).as_bytes());
+        assert!(page.is_last());
+        assert_eq!(page.rows().len(), 3);
+    }
+
+    #[test]
     fn lost_priors_restart_then_give_up() {
+        let t0 = Instant::now();
         let mut c = MruCollector::new(Vec::new());
         let one = "addr.0=10.0.0.1:123, last.0=0x1.0, first.0=0x1.0, ct.0=1, mv.0=35, rs.0=0";
         for _ in 0..MRU_MAX_RESTARTS {
-            c.on_response(&vars(one)).unwrap();
+            c.on_response(one.as_bytes(), t0).unwrap();
             let _ = c.request();
             c.on_error(ControlError::Server(ErrorCode::UnknownVariable))
                 .unwrap();
-            assert!(c.entries().is_empty());
+            assert!(c.is_empty());
         }
-        c.on_response(&vars(one)).unwrap();
+        c.on_response(one.as_bytes(), t0).unwrap();
         let _ = c.request();
         assert_eq!(
             c.on_error(ControlError::Server(ErrorCode::UnknownVariable)),
             Err(MruError::TooManyRestarts(8))
+        );
+    }
+
+    #[test]
+    fn scoped_addresses_keep_their_scope() {
+        let t0 = Instant::now();
+        let mut c = MruCollector::new(Vec::new());
+        let row = "addr.0=[fe80::1%2]:123, last.0=0x1.0, first.0=0x1.0, ct.0=1, mv.0=35, rs.0=0";
+        c.on_response(row.as_bytes(), t0).unwrap();
+        let entry = c.entries()[0];
+        assert_eq!(entry.addr.to_string(), "[fe80::1%2]:123");
+        assert!(
+            c.request()
+                .ends_with("addr.0=[fe80::1%2]:123, last.0=0x00000001.00000000")
         );
     }
 }

@@ -81,6 +81,28 @@ pub enum IgnoreReason {
     Finished,
 }
 
+/// ntpq-style debug wording: what was wrong with the datagram.
+impl std::fmt::Display for IgnoreReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Short(len) => write!(f, "{len} octets is shorter than a mode 6 header"),
+            Self::BadVersion(vn) => write!(f, "version {vn} is not 1 to 4"),
+            Self::BadMode(mode) => write!(f, "mode {mode} is not a control message"),
+            Self::NotResponse => f.write_str("not a response (R bit clear)"),
+            Self::WrongSequence(seq) => write!(f, "wrong sequence {seq}"),
+            Self::WrongOpcode(op) => write!(f, "wrong opcode {op}"),
+            Self::Unpadded(len) => write!(f, "length {len} is not a multiple of 4"),
+            Self::EmptyNonFinal => f.write_str("empty fragment with the M bit set"),
+            Self::SecondFinal => f.write_str("a second final fragment (M bit clear)"),
+            Self::Duplicate { offset } => write!(f, "duplicate fragment at offset {offset}"),
+            Self::Overlap { offset } => {
+                write!(f, "fragment at offset {offset} overlaps one already held")
+            }
+            Self::Finished => f.write_str("the response is already complete"),
+        }
+    }
+}
+
 /// What [`Reassembler::push`] did with a datagram.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Push {
@@ -136,6 +158,22 @@ impl Reassembler {
     #[must_use]
     pub fn octets(&self) -> usize {
         self.pieces.values().map(Vec::len).sum()
+    }
+
+    /// The data received contiguously from offset 0 (everything before the first gap), and
+    /// how many fragments it spans: what an incomplete response still tells.
+    #[must_use]
+    pub fn prefix(&self) -> (Vec<u8>, usize) {
+        let mut data = Vec::new();
+        let mut fragments = 0;
+        for (&at, piece) in &self.pieces {
+            if usize::from(at) != data.len() {
+                break;
+            }
+            data.extend_from_slice(piece);
+            fragments += 1;
+        }
+        (data, fragments)
     }
 
     /// Whether no fragment has been accepted.
@@ -261,10 +299,10 @@ impl Reassembler {
             expected += data.len();
         }
         let fragments = self.pieces.len();
-        let data = std::mem::take(&mut self.pieces)
-            .into_values()
-            .flatten()
-            .collect();
+        let mut data = Vec::with_capacity(expected);
+        for piece in std::mem::take(&mut self.pieces).into_values() {
+            data.extend_from_slice(&piece);
+        }
         Some(ControlResponse {
             opcode: self.opcode,
             sequence: self.sequence,

@@ -1,12 +1,14 @@
 //! `mrulist`: the server's most recently seen clients (protocol notes §5).
 
 use std::cmp::Ordering;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use ntpkit::control::{
-    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruProgress, VarList,
+    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruNext, MruPage, MruProgress,
+    ReassemblyLimits,
 };
 use ntpkit::format::address_text;
 use ntpkit::record::MruRecord;
@@ -73,48 +75,74 @@ fn parse_tags(inv: &Invocation) -> anyhow::Result<Tags> {
 /// # Errors
 /// A request failed beyond recovery, or writing failed.
 pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Result<()> {
+    // Thousands of rows: one write per line would cost more than reading them.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    let listed = list(s, inv, &mut buffered);
+    buffered.flush()?;
+    listed
+}
+
+fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Result<()> {
     let (filters, key, reverse) = parse_tags(inv)?;
+    // Oldest first is the order rows arrive in: print them as they come.
+    let stream = !s.json && key == SortKey::LastSeen && reverse;
     if !s.json {
         eprintln!("Ctrl-C will stop MRU retrieval and display partial results.");
     }
+    let interrupt = crate::interrupt::Guard::arm();
+    let mut progress = Progress::new(!s.json);
     let mut collector = MruCollector::new(filters);
-    for _ in 0..MAX_REQUESTS {
-        if collector.needs_nonce() {
-            let answer = s.query(
-                ControlOpcode::RequestNonce,
-                AssocId::SYSTEM,
-                Vec::new(),
-                false,
-            )?;
-            collector.set_nonce(&answer.variables()?)?;
-        }
-        let request = collector.request();
-        match s.query(ControlOpcode::ReadMru, AssocId::SYSTEM, request, false) {
-            Ok(answer) => {
-                let vars = VarList::parse_partial(&answer.data).0;
-                if collector.on_response(&vars)? == MruProgress::Done {
-                    break;
-                }
-            }
-            Err(err) => match err.downcast::<ControlError>() {
-                Ok(control) => collector.on_error(control)?,
-                Err(other) => return Err(other),
-            },
-        }
+    if stream {
+        collector = collector.with_arrivals();
     }
+    let host = s.host_name();
+    let mut header_printed = false;
+    let collected = collect(s, &mut collector, &interrupt, &mut |s, c| {
+        progress.show(c.len());
+        if stream {
+            let arrivals = c.take_arrivals();
+            if !arrivals.is_empty() && !header_printed {
+                write_header(out)?;
+                header_printed = true;
+            }
+            // The server's `now` comes with the last answer: until then intervals run to this
+            // machine's clock (the server is assumed to keep time).
+            let now = local_now();
+            for e in &arrivals {
+                write_row(s, out, e, now)?;
+            }
+            out.flush()?;
+        }
+        Ok(())
+    });
+    progress.clear();
+    drop(interrupt);
+    collected?;
+    collector.settle();
     let now = collector
         .now()
         .or_else(|| collector.entries().iter().map(|e| e.last).max())
         .unwrap_or(NtpTimestamp::ZERO);
-    // Oldest first as collected; the default order is newest first.
-    let mut entries: Vec<MruEntry> = collector.entries().iter().rev().copied().collect();
+    if stream {
+        eprintln!(
+            "Retrieved {} unique MRU entries and {} updates.",
+            collector.len(),
+            collector.updates()
+        );
+        if !header_printed {
+            write_header(out)?;
+        }
+        return Ok(());
+    }
+    // Oldest first as collected; the default order is newest first. References, not copies:
+    // the list may hold hundreds of thousands of clients.
+    let mut entries: Vec<&MruEntry> = collector.entries().iter().rev().collect();
     sort_entries(&mut entries, key, now);
     if reverse {
         entries.reverse();
     }
-    let host = s.host_name();
-    let records: Vec<MruRecord> = entries.iter().map(|e| record(&host, e, now)).collect();
     if s.json {
+        let records: Vec<MruRecord> = entries.iter().map(|e| record(&host, e, now)).collect();
         return emit_json(
             out,
             &serde_json::json!({
@@ -131,21 +159,262 @@ pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow
         entries.len(),
         collector.updates()
     );
-    writeln!(out, "lstint avgint rstr r m v  count rport remote address")?;
-    writeln!(out, "{}", "=".repeat(78))?;
-    for (entry, r) in entries.iter().zip(&records) {
-        // A zoned (link-local) address has no useful name; its zone tells the links apart.
-        let name = match entry.addr {
-            SocketAddr::V6(v6) if v6.scope_id() != 0 => address_text(&entry.addr),
-            _ => s.display_name(entry.addr.ip()),
-        };
-        writeln!(
-            out,
-            "{:6} {:6} {:4x} {} {} {} {:6} {:5} {name}",
-            r.lstint_s, r.avgint_s, r.restrict, r.rate_flag, r.mode, r.version, r.count, r.port
-        )?;
+    write_header(out)?;
+    for entry in &entries {
+        write_row(s, out, entry, now)?;
     }
     Ok(())
+}
+
+/// Pages through the server's list until it is complete or Ctrl-C, calling `each` after
+/// every answer. An interrupted collection ends without error: what arrived is shown.
+///
+/// A whole answer is read on a second thread while the next request is already out: its nonce
+/// and newest rows, all the next request needs, are at its two ends
+/// ([`MruCollector::request_after`]), so the server prepares the next page while this one is
+/// read.
+fn collect(
+    s: &mut Session,
+    collector: &mut MruCollector,
+    interrupt: &crate::interrupt::Guard,
+    each: &mut dyn FnMut(&mut Session, &mut MruCollector) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut rtt: Option<Duration> = None;
+    let mut silent = 0;
+    // A whole answer whose rows are not committed yet.
+    let mut held: Option<Vec<u8>> = None;
+    for _ in 0..MAX_REQUESTS {
+        let payload = match held.take() {
+            Some(data) => match collector.request_after(&data, Instant::now()) {
+                MruNext::Request(payload) => {
+                    held = Some(data);
+                    payload
+                }
+                MruNext::Done | MruNext::Commit => {
+                    let progress = collector.commit(MruPage::read(&data), Instant::now());
+                    each(s, collector)?;
+                    if progress == MruProgress::Done {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            },
+            None => {
+                if collector.needs_nonce(Instant::now()) {
+                    match fetch_nonce(s, collector, &mut rtt) {
+                        Ok(()) => {}
+                        Err(_) if interrupt.fired() => return Ok(()),
+                        Err(e) => return Err(e),
+                    }
+                }
+                collector.request()
+            }
+        };
+        let mut query = s.make_query(ControlOpcode::ReadMru, AssocId::SYSTEM, payload, false)?;
+        query.limits = ReassemblyLimits::fragments(usize::try_from(collector.frags()).unwrap_or(1));
+        query.keep_prefix = true;
+        // A lost request is asked again from here, with a new sequence number: an answer
+        // with another nonce and other random tags must never mix with the first one's.
+        query.retries = 0;
+        if let Some(rtt) = rtt {
+            query.patience = Some(patience(rtt, silent, s.timeout));
+        }
+        let sent = Instant::now();
+        let previous = held.take();
+        let (answer, page) = std::thread::scope(|scope| {
+            let reader = previous.map(|data| scope.spawn(move || MruPage::read(&data)));
+            let answer = s.exchange(vec![query]).pop();
+            (answer, reader.map(std::thread::ScopedJoinHandle::join))
+        });
+        if let Some(page) = page {
+            let page = page.map_err(|_| anyhow::anyhow!("reading an MRU answer failed"))?;
+            collector.commit(page, Instant::now());
+            each(s, collector)?;
+        }
+        if interrupt.fired() {
+            if let Some(Ok((answer, _))) = answer {
+                collector.commit(MruPage::read(&answer.data), Instant::now());
+            }
+            return Ok(());
+        }
+        match answer {
+            Some(Ok((answer, _))) => {
+                silent = 0;
+                rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
+                held = Some(answer.data);
+            }
+            Some(Err(err)) => match err.downcast::<ControlError>() {
+                Ok(ControlError::Incomplete { prefix, .. }) => {
+                    silent = 0;
+                    collector.on_partial(&prefix, Instant::now());
+                    each(s, collector)?;
+                }
+                Ok(timeout @ ControlError::Timeout { .. }) => {
+                    silent += 1;
+                    if silent > MAX_SILENT {
+                        return Err(timeout.into());
+                    }
+                    collector.on_error(timeout)?;
+                }
+                Ok(control) => collector.on_error(control)?,
+                Err(other) => return Err(other),
+            },
+            None => bail!("no answer"),
+        }
+    }
+    if let Some(data) = held {
+        collector.commit(MruPage::read(&data), Instant::now());
+    }
+    Ok(())
+}
+
+/// This machine's time as an NTP timestamp.
+fn local_now() -> NtpTimestamp {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    NtpTimestamp::from_unix(ntpkit::time::UnixTime {
+        secs: i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+        nanos: since.subsec_nanos(),
+    })
+}
+
+/// REQ_NONCE, asked again (with a new sequence number) when lost, as many times as a READ_MRU.
+fn fetch_nonce(
+    s: &mut Session,
+    collector: &mut MruCollector,
+    rtt: &mut Option<Duration>,
+) -> anyhow::Result<()> {
+    let mut silent = 0;
+    loop {
+        let mut query = s.make_query(
+            ControlOpcode::RequestNonce,
+            AssocId::SYSTEM,
+            Vec::new(),
+            false,
+        )?;
+        if let Some(rtt) = *rtt {
+            query.retries = 0;
+            query.patience = Some(patience(rtt, silent, s.timeout));
+        }
+        let sent = Instant::now();
+        match s.exchange(vec![query]).pop() {
+            Some(Ok((answer, _))) => {
+                *rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
+                return Ok(collector.set_nonce(&answer.variables()?, Instant::now())?);
+            }
+            Some(Err(e))
+                if silent < MAX_SILENT
+                    && matches!(
+                        e.downcast_ref::<ControlError>(),
+                        Some(ControlError::Timeout { .. })
+                    ) =>
+            {
+                silent += 1;
+            }
+            Some(Err(e)) => return Err(e),
+            None => bail!("no answer"),
+        }
+    }
+}
+
+/// Unanswered requests in a row before giving up.
+const MAX_SILENT: u32 = 4;
+
+/// How long to wait for the first fragment of an answer (a few round trips, longer after
+/// each request that went unanswered, never beyond the session's timeout) and between
+/// fragments (an answer's fragments come as one burst: a short pause means one was lost).
+fn patience(rtt: Duration, silent: u32, timeout: Duration) -> (Duration, Duration) {
+    let first = (rtt * 4 + Duration::from_millis(100)) * 2_u32.pow(silent.min(6));
+    let between = rtt / 2 + Duration::from_millis(30);
+    (first.min(timeout), between.min(timeout))
+}
+
+fn write_header(out: &mut dyn Write) -> anyhow::Result<()> {
+    writeln!(out, "lstint avgint rstr r m v  count rport remote address")?;
+    writeln!(out, "{}", "=".repeat(78))?;
+    Ok(())
+}
+
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    reason = "intervals in seconds; ntpq rounds them to int the same way"
+)]
+fn write_row(
+    s: &mut Session,
+    out: &mut dyn Write,
+    e: &MruEntry,
+    now: NtpTimestamp,
+) -> anyhow::Result<()> {
+    let lstint = (seconds_between(now, e.last) + 0.5) as i64;
+    let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
+    // A zoned (link-local) address has no useful name; its zone tells the links apart.
+    let name = match e.addr {
+        SocketAddr::V6(v6) if v6.scope_id() != 0 => address_text(&e.addr),
+        _ => s.display_name(e.addr.ip()),
+    };
+    writeln!(
+        out,
+        "{lstint:6} {avgint:6} {:4x} {} {} {} {:6} {:5} {name}",
+        e.restrict,
+        rate_flag(e.restrict),
+        e.mode,
+        e.version,
+        e.count,
+        e.addr.port()
+    )?;
+    Ok(())
+}
+
+fn rate_flag(restrict: u32) -> &'static str {
+    if restrict & RES_KOD != 0 {
+        "K"
+    } else if restrict & RES_LIMITED != 0 {
+        "L"
+    } else {
+        "."
+    }
+}
+
+/// Entries so far and their rate, on standard error when it is a terminal.
+struct Progress {
+    enabled: bool,
+    started: Instant,
+    shown: Option<Instant>,
+}
+
+impl Progress {
+    fn new(wanted: bool) -> Self {
+        Self {
+            enabled: wanted && std::io::stderr().is_terminal(),
+            started: Instant::now(),
+            shown: None,
+        }
+    }
+
+    #[expect(clippy::cast_precision_loss, reason = "a rate for people")]
+    fn show(&mut self, entries: usize) {
+        if !self.enabled
+            || self
+                .shown
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.shown = Some(Instant::now());
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r{entries} entries, {:.0} entries/s\x1b[K",
+            entries as f64 / secs
+        );
+    }
+
+    fn clear(&self) {
+        if self.enabled && self.shown.is_some() {
+            eprint!("\r\x1b[K");
+        }
+    }
 }
 
 fn seconds_between(later: NtpTimestamp, earlier: NtpTimestamp) -> f64 {
@@ -160,13 +429,6 @@ fn seconds_between(later: NtpTimestamp, earlier: NtpTimestamp) -> f64 {
 fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
     let lstint = (seconds_between(now, e.last) + 0.5) as i64;
     let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
-    let flag = if e.restrict & RES_KOD != 0 {
-        "K"
-    } else if e.restrict & RES_LIMITED != 0 {
-        "L"
-    } else {
-        "."
-    };
     MruRecord {
         host: host.to_owned(),
         address: address_text(&e.addr),
@@ -174,7 +436,7 @@ fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
         lstint_s: lstint,
         avgint_s: avgint,
         restrict: e.restrict,
-        rate_flag: flag.to_owned(),
+        rate_flag: rate_flag(e.restrict).to_owned(),
         mode: e.mode,
         version: e.version,
         count: e.count,
@@ -184,7 +446,7 @@ fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
 }
 
 #[expect(clippy::cast_precision_loss, reason = "packet counts as a divisor")]
-fn sort_entries(entries: &mut [MruEntry], key: SortKey, now: NtpTimestamp) {
+fn sort_entries(entries: &mut [&MruEntry], key: SortKey, now: NtpTimestamp) {
     let avg = |e: &MruEntry| seconds_between(e.last, e.first) / e.count.max(1) as f64;
     match key {
         // Already newest first.

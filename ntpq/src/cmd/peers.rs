@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::net::IpAddr;
 
-use ntpkit::control::{AssocId, AssocStatus, ControlOpcode, PeerStatus, VarList};
+use ntpkit::control::{AssocId, AssocStatus, ControlOpcode, ControlResponse, PeerStatus, VarList};
 use ntpkit::format::vars::{decode_netnum, escape_text, ms_text, parse_uint, pretty_interval};
 use ntpkit::packet::{RefIdContext, ReferenceId, Stratum, is_refclock_addr, refclock_name};
 use ntpkit::record::{AssociationRecord, PeerRecord};
@@ -134,22 +134,13 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
         Some(Arg::Version(IpVersion::V6)) => Some(true),
         _ => None,
     };
-    s.fetch_associations()?;
-    let ids: Vec<AssocStatus> = s
-        .assoc_cache
-        .iter()
-        .copied()
-        .filter(|a| all || a.status.configured || a.status.reachable)
-        .collect();
     let mut rows = Vec::new();
-    for a in ids {
-        // ntpq asks with an empty variable list (fuzzball compatibility).
-        let response = s.query(ControlOpcode::ReadVariables, a.assoc, Vec::new(), false)?;
+    for (assoc, response) in read_peer_variables(s, all)? {
         if response.data.is_empty() {
-            anyhow::bail!("no information returned for association {}", a.assoc);
+            anyhow::bail!("no information returned for association {assoc}");
         }
         let vars = VarList::parse_partial(&response.data).0;
-        let row = PeerRow::read(s, a.assoc, response.peer_status(), &vars);
+        let row = PeerRow::read(s, assoc, response.peer_status(), &vars);
         if family.is_none_or(|v6| row.address.is_some_and(|ip| ip.is_ipv6() == v6)) {
             rows.push(row);
         }
@@ -185,6 +176,36 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+/// Reads the association list, then every listed association's variables at once (a window
+/// of requests in flight, so two round trips in all instead of one per association), as the
+/// peers billboards, `ntpq check` and the TUI's refresh need them. `all` includes
+/// associations that are neither configured nor reachable (`lpeers`). The answers keep the
+/// association order.
+///
+/// # Errors
+/// The association list cannot be read, or any association's variables cannot.
+pub fn read_peer_variables(
+    s: &mut Session,
+    all: bool,
+) -> anyhow::Result<Vec<(AssocId, ControlResponse)>> {
+    s.fetch_associations()?;
+    let ids: Vec<AssocId> = s
+        .assoc_cache
+        .iter()
+        .filter(|a| all || a.status.configured || a.status.reachable)
+        .map(|a| a.assoc)
+        .collect();
+    // ntpq asks with an empty variable list (fuzzball compatibility).
+    let requests = ids
+        .iter()
+        .map(|&id| (ControlOpcode::ReadVariables, id, Vec::new()))
+        .collect();
+    ids.into_iter()
+        .zip(s.query_many(requests)?)
+        .map(|(id, answer)| Ok((id, answer?)))
+        .collect()
 }
 
 fn header(layout: Layout) -> &'static str {

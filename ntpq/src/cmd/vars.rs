@@ -226,11 +226,17 @@ pub fn read_range(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> any
             .collect()
     };
     let quiet = !s.old_rv && !list.is_empty();
-    for (i, assoc) in ids.into_iter().enumerate() {
+    let payload = encode(&list)?;
+    let requests = ids
+        .iter()
+        .map(|&id| (ControlOpcode::ReadVariables, id, payload.clone()))
+        .collect();
+    let answers = s.query_many(requests)?;
+    for (i, (assoc, answer)) in ids.into_iter().zip(answers).enumerate() {
         if i > 0 && !s.json {
             writeln!(out)?;
         }
-        let response = s.query(ControlOpcode::ReadVariables, assoc, encode(&list)?, false)?;
+        let response = answer?;
         print_list(
             s,
             out,
@@ -459,14 +465,18 @@ pub fn canned(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow:
         "authinfo" => (AUTHINFO, false),
         _ => (PSTATS, true),
     };
-    let assoc = if name == "pstats" {
-        let assoc = assoc_arg(s, inv.arg(0))?;
-        if assoc.is_system() {
-            bail!("pstats needs a peer association, not 0");
+    let assocs = if name == "pstats" {
+        let mut assocs = Vec::new();
+        for arg in &inv.args {
+            let assoc = assoc_arg(s, Some(arg))?;
+            if assoc.is_system() {
+                bail!("pstats needs a peer association, not 0");
+            }
+            assocs.push(assoc);
         }
-        assoc
+        assocs
     } else {
-        AssocId::SYSTEM
+        vec![AssocId::SYSTEM]
     };
     let mut request = VarList::new();
     for (tag, _, show) in table {
@@ -477,15 +487,35 @@ pub fn canned(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow:
             request.push(Variable::bare(*tag));
         }
     }
-    let response = s.query(
-        ControlOpcode::ReadVariables,
-        assoc,
-        encode(&request)?,
-        false,
-    )?;
+    // Several peers' statistics are asked for at once.
+    let payload = encode(&request)?;
+    let requests = assocs
+        .iter()
+        .map(|&assoc| (ControlOpcode::ReadVariables, assoc, payload.clone()))
+        .collect();
+    let answers = s.query_many(requests)?;
+    for (i, (assoc, answer)) in assocs.into_iter().zip(answers).enumerate() {
+        if i > 0 && !s.json {
+            writeln!(out)?;
+        }
+        print_canned(s, out, name, table, show_status, assoc, &answer?)?;
+    }
+    Ok(())
+}
+
+/// One canned set as ntpq prints it (or its JSON document).
+fn print_canned(
+    s: &mut Session,
+    out: &mut dyn Write,
+    name: &str,
+    table: Canned,
+    show_status: bool,
+    assoc: AssocId,
+    response: &ControlResponse,
+) -> anyhow::Result<()> {
     let kind = var_kind(false, assoc);
     if s.json {
-        return emit_json(out, &variables_record(s, name, assoc, &response, kind));
+        return emit_json(out, &variables_record(s, name, assoc, response, kind));
     }
     let (vars, _) = VarList::parse_partial(&response.data);
     let mut text = String::new();

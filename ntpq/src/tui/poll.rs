@@ -202,22 +202,22 @@ fn fetch_mru(
         if cancel.load(Ordering::Relaxed) {
             return Err("cancelled".to_owned());
         }
-        if collector.needs_nonce() {
+        if collector.needs_nonce(Instant::now()) {
             let answer = link
                 .query(ControlOpcode::RequestNonce, AssocId::SYSTEM, Vec::new())
                 .map_err(|e| format!("nonce: {e}"))?;
             let vars = answer.variables().map_err(|e| format!("nonce: {e}"))?;
             collector
-                .set_nonce(&vars)
+                .set_nonce(&vars, Instant::now())
                 .map_err(|e| format!("nonce: {e}"))?;
         }
         let request = collector.request().into_bytes();
         requests += 1;
-        match link.exchange(ControlOpcode::ReadMru, AssocId::SYSTEM, request) {
+        let limits = ReassemblyLimits::fragments(usize::try_from(collector.frags()).unwrap_or(1));
+        match link.exchange_within(ControlOpcode::ReadMru, AssocId::SYSTEM, request, limits) {
             Ok(answer) => {
-                let vars = VarList::parse_partial(&answer.data).0;
                 let progress = collector
-                    .on_response(&vars)
+                    .on_response(&answer.data, Instant::now())
                     .map_err(|e| format!("mrulist: {e}"))?;
                 if progress == MruProgress::Done {
                     break;
@@ -270,16 +270,13 @@ impl Link {
         opcode: ControlOpcode,
         assoc: AssocId,
         data: Vec<u8>,
+        limits: ReassemblyLimits,
     ) -> Result<Job<ControlExchange>, ControlError> {
         // Two numbers per exchange: a resend after a partial answer takes the next one.
         self.sequence = self.sequence.wrapping_add(2).max(1);
         let request = ControlRequest::new(opcode, assoc, data);
-        let (exchange, datagram) = ControlExchange::new(
-            request,
-            Sequence(self.sequence),
-            None,
-            ReassemblyLimits::NTPQ,
-        )?;
+        let (exchange, datagram) =
+            ControlExchange::new(request, Sequence(self.sequence), None, limits)?;
         Ok(Job {
             peer: self.peer,
             exchange,
@@ -293,8 +290,19 @@ impl Link {
         assoc: AssocId,
         data: Vec<u8>,
     ) -> Result<ControlResponse, TransportError<ControlError>> {
+        self.exchange_within(opcode, assoc, data, ReassemblyLimits::NTPQ)
+    }
+
+    /// An exchange whose answer may be longer than ntpq's 32 fragments (READ_MRU).
+    fn exchange_within(
+        &mut self,
+        opcode: ControlOpcode,
+        assoc: AssocId,
+        data: Vec<u8>,
+        limits: ReassemblyLimits,
+    ) -> Result<ControlResponse, TransportError<ControlError>> {
         let job = self
-            .job(opcode, assoc, data)
+            .job(opcode, assoc, data, limits)
             .map_err(TransportError::Exchange)?;
         self.transport.run(job).map(|(response, _)| response)
     }
@@ -317,7 +325,7 @@ impl Link {
         let mut jobs = Vec::new();
         let mut slots = Vec::new();
         for (assoc, data) in requests {
-            match self.job(opcode, assoc, data) {
+            match self.job(opcode, assoc, data, ReassemblyLimits::NTPQ) {
                 Ok(job) => {
                     slots.push(Ok(jobs.len()));
                     jobs.push(job);

@@ -183,7 +183,9 @@ pub struct RelayStats {
     pub dropped: [u64; 2],
 }
 
-/// Most client sockets a relay keeps (one upstream socket per client address).
+/// Most client sockets a relay keeps (one upstream socket per client address); beyond it the
+/// least recently used one is closed, so that a long benchmark (a new client port per run) keeps
+/// going.
 const MAX_CLIENTS: usize = 1024;
 
 struct Pending {
@@ -214,7 +216,7 @@ pub fn run(
         .and_then(|()| ready.flush())
         .context("cannot report readiness")?;
     let mut impairers = [Impairer::new(imp, 0), Impairer::new(imp, 1)];
-    let mut upstream: HashMap<(usize, SocketAddr), UdpSocket> = HashMap::new();
+    let mut upstream: HashMap<(usize, SocketAddr), (UdpSocket, Instant)> = HashMap::new();
     let mut queue: BinaryHeap<Reverse<(Instant, u64)>> = BinaryHeap::new();
     let mut pending: HashMap<u64, Pending> = HashMap::new();
     let mut seq = 0u64;
@@ -239,7 +241,7 @@ pub fn run(
                 arrivals.push((true, (i, from), buf[..n].to_vec()));
             }
         }
-        for (key, sock) in &upstream {
+        for (key, (sock, _)) in &upstream {
             while let Some((n, _)) = recv(sock, &mut buf)? {
                 arrivals.push((false, *key, buf[..n].to_vec()));
             }
@@ -247,10 +249,18 @@ pub fn run(
         for (to_server, key, data) in arrivals {
             let dir = usize::from(!to_server);
             stats.received[dir] += 1;
+            if let Some((_, used)) = upstream.get_mut(&key).filter(|_| to_server) {
+                *used = now;
+            }
             if to_server && !upstream.contains_key(&key) {
                 if upstream.len() >= MAX_CLIENTS {
-                    stats.dropped[dir] += 1;
-                    continue;
+                    let oldest = upstream
+                        .iter()
+                        .min_by_key(|(_, (_, used))| *used)
+                        .map(|(k, _)| *k);
+                    if let Some(oldest) = oldest {
+                        upstream.remove(&oldest);
+                    }
                 }
                 let server = routes
                     .get(key.0)
@@ -266,7 +276,7 @@ pub fn run(
                     .with_context(|| format!("cannot connect to {server}"))?;
                 s.set_nonblocking(true)
                     .context("cannot make a socket non-blocking")?;
-                upstream.insert(key, s);
+                upstream.insert(key, (s, now));
             }
             let copies = impairers[dir].decide();
             if copies.is_empty() {
@@ -295,7 +305,7 @@ pub fn run(
             };
             let dir = usize::from(!p.to_server);
             let sent = if p.to_server {
-                upstream.get(&p.key).map(|s| s.send(&p.data))
+                upstream.get(&p.key).map(|(s, _)| s.send(&p.data))
             } else {
                 listeners.get(p.key.0).map(|s| s.send_to(&p.data, p.key.1))
             };

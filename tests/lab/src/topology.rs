@@ -288,6 +288,19 @@ pub const HOSTS: &[HostSpec] = &[
         fleet: 1,
         client_access: ClientAccess::Full,
     },
+    // One daemon answering on 200 addresses of each family: a fleet of servers for `ntpq` with
+    // many hosts, and an MRU list of its own that tests may fill with thousands of clients.
+    HostSpec {
+        name: "fleet",
+        index: 50,
+        role: Role::Daemon {
+            kind: Daemon::Reference,
+            upstream: Upstream::LocalClock,
+            stratum: 1,
+        },
+        fleet: 200,
+        client_access: ClientAccess::Full,
+    },
 ];
 
 /// The `stratum` of a loop daemon's row: not a fixed value (it climbs); the start-up waits only until
