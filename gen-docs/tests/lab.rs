@@ -80,7 +80,13 @@ fn shape(text: &str) -> Vec<String> {
                     out.push(c);
                 }
             }
-            let mut out = out.trim().to_owned();
+            // A lone `-` is a number that is not there yet: ntpq's `when` of a reply just in.
+            let mut out = out
+                .trim()
+                .split(' ')
+                .map(|word| if word == "-" { "N" } else { word })
+                .collect::<Vec<_>>()
+                .join(" ");
             for m in MONTHS {
                 out = out.replace(&format!("N {m} N"), "N Mon N");
             }
@@ -159,6 +165,11 @@ fn shapes_ignore_numbers_and_dates_only() {
     assert_eq!(
         shape("*10.77.0.2   10.77.0.1   2 u   10   16  377    0.060   +0.021"),
         ["*N N N u N N N N N"]
+    );
+    assert_eq!(
+        shape("*10.77.0.2   10.77.0.1   2 u    -   16  377    0.064   +0.022"),
+        ["*N N N u N N N N N"],
+        "a `when` of `-` is a volatile value too"
     );
     assert_eq!(
         shape("21 Nov 07:40:17 ntpdate[30772]: adjust"),
