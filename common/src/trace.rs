@@ -16,7 +16,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use crate::control::{AssocId, ControlOpcode, ControlRequest, VarError, VarList};
+use crate::control::{AssocId, ControlOpcode, ControlRequest, VarError, VarList, Variable};
 use crate::packet::{
     KissCode, LeapIndicator, RefIdContext, RefIdKind, ReferenceId, Sample, ServerReply, Stratum,
     is_refclock_addr,
@@ -77,14 +77,38 @@ pub struct HopTarget {
     pub address: IpAddr,
 }
 
+/// Names xntpd 3 uses for variables ntpd 4 renamed, mapped as the classic ntptrace's
+/// `NTP::Util` maps them: `phase` is `offset`, `rootdispersion` is `rootdisp`.
+const OBSOLETE_NAMES: [(&str, &str); 2] = [("phase", "offset"), ("rootdispersion", "rootdisp")];
+
+/// `vars` with the obsolete names renamed, when the current name is absent.
+fn with_current_names(vars: &VarList) -> VarList {
+    vars.iter()
+        .map(|v| {
+            let renamed = OBSOLETE_NAMES
+                .iter()
+                .find(|(old, new)| v.name == *old && vars.get(new).is_none());
+            match renamed {
+                Some((_, new)) => Variable {
+                    name: (*new).to_owned(),
+                    value: v.value.clone(),
+                },
+                None => v.clone(),
+            }
+        })
+        .collect()
+}
+
 /// Builds a hop from the system variables read over mode 6 ([`system_request`] or
-/// [`plain_system_request`]). `system_peer_address` is taken from `peeradr` when present;
-/// otherwise the caller may fill it from [`source_address_request`].
+/// [`plain_system_request`]; xntpd 3's `phase` and `rootdispersion` are read as `offset` and
+/// `rootdisp`). `system_peer_address` is taken from `peeradr` when present; otherwise the caller
+/// may fill it from [`source_address_request`].
 ///
 /// # Errors
 /// A required variable (`leap`, `stratum`, `refid`, `rootdelay`, `rootdisp`) is missing or
 /// malformed, or an optional one is malformed.
 pub fn hop_from_variables(target: &HopTarget, vars: &VarList) -> Result<TraceHop, VarError> {
+    let vars = &with_current_names(vars);
     let sys = SystemVariables::from_vars(target.host.clone(), vars)?;
     let peer_address = vars.text("peeradr").and_then(parse_address);
     let precision = vars
@@ -321,15 +345,16 @@ fn refusal(hop: &TraceHop) -> Option<String> {
     (code.is_access_denied() || code == KissCode::Rate).then(|| code.to_string())
 }
 
-/// The next hop's address: the system peer's for mode 6, the refid for mode 3.
+/// The next hop's address: the system peer's for mode 6, the refid for mode 3 — and for a
+/// mode 6 hop whose system peer's address is unknown (xntpd 3 names none in its variables, and
+/// a server may refuse the `srcadr` request), the refid too.
 fn next_address(hop: &TraceHop) -> Result<(IpAddr, NextFrom), (StopReason, String)> {
     match hop.read_by {
-        ReadBy::Mode6 => hop
-            .system_peer_address
-            .as_deref()
-            .and_then(parse_address)
-            .map(|a| (a, NextFrom::SystemPeer))
-            .ok_or_else(|| {
+        ReadBy::Mode6 => {
+            if let Some(a) = hop.system_peer_address.as_deref().and_then(parse_address) {
+                return Ok((a, NextFrom::SystemPeer));
+            }
+            refid_address(hop).ok_or_else(|| {
                 let orphan = matches!(hop.refid.text.as_str(), "127.0.0.1" | "LOOP");
                 let message = if orphan {
                     format!(
@@ -337,36 +362,44 @@ fn next_address(hop: &TraceHop) -> Result<(IpAddr, NextFrom), (StopReason, Strin
                         hop.refid.text
                     )
                 } else {
-                    "no system peer to follow".to_owned()
+                    format!(
+                        "no system peer to follow, and refid '{}' is not an address",
+                        hop.refid.text
+                    )
                 };
                 (StopReason::NoSystemPeer, message)
-            }),
-        ReadBy::Mode3 => {
-            let unfollowable = || {
-                (
-                    StopReason::RefidNotFollowable,
-                    format!(
-                        "refid '{}' is not a unicast IPv4 address and cannot be followed (an \
-                         IPv6 upstream's refid is a hash of its address)",
-                        hop.refid.text
-                    ),
-                )
-            };
-            if hop.refid.kind != RefIdKind::Ipv4 {
-                return Err(unfollowable());
-            }
-            match hop.refid.text.parse::<IpAddr>() {
-                Ok(IpAddr::V4(v4))
-                    if is_refclock_addr(IpAddr::V4(v4))
-                        || !(matches!(v4.octets(), [0 | 240..=255, ..])
-                            || v4.is_loopback()
-                            || v4.is_multicast()) =>
-                {
-                    Ok((IpAddr::V4(v4), NextFrom::Refid))
-                }
-                _ => Err(unfollowable()),
-            }
+            })
         }
+        ReadBy::Mode3 => refid_address(hop).ok_or_else(|| {
+            (
+                StopReason::RefidNotFollowable,
+                format!(
+                    "refid '{}' is not a unicast IPv4 address and cannot be followed (an IPv6 \
+                     upstream's refid is a hash of its address)",
+                    hop.refid.text
+                ),
+            )
+        }),
+    }
+}
+
+/// The refid as the next hop's address: an IPv4 refid that is a unicast address or a
+/// reference clock's `127.127.t.u`. Nothing tells an IPv6 upstream's hash from an address, so
+/// a hash that looks like a unicast address is returned too.
+fn refid_address(hop: &TraceHop) -> Option<(IpAddr, NextFrom)> {
+    if hop.refid.kind != RefIdKind::Ipv4 {
+        return None;
+    }
+    match hop.refid.text.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4))
+            if is_refclock_addr(IpAddr::V4(v4))
+                || !(matches!(v4.octets(), [0 | 240..=255, ..])
+                    || v4.is_loopback()
+                    || v4.is_multicast()) =>
+        {
+            Some((IpAddr::V4(v4), NextFrom::Refid))
+        }
+        _ => None,
     }
 }
 
@@ -580,6 +613,44 @@ mod tests {
             panic!("went on from an orphan parent")
         };
         assert!(stop.message.contains("orphan parent"), "{}", stop.message);
+    }
+
+    #[test]
+    fn xntpd3_variables_and_a_system_peer_without_address() {
+        // xntpd 3's default list: old names, and no peeradr.
+        let text = "system=\"SunOS\", leap=0, stratum=2, rootdelay=12.34, \
+                    rootdispersion=45.67, peer=0, refid=10.77.0.1, poll=6, phase=0.123";
+        let mut walk = TraceWalk::new(99);
+        let first = walk.begin("127.77.0.1", "127.77.0.1".parse().unwrap());
+        let mut hop = hop_from_variables(&first, &vars(text)).unwrap();
+        assert_eq!(hop.offset_ms, Some(0.123));
+        assert_eq!(hop.root_dispersion_ms, 45.67);
+        assert!((hop.synch_distance_ms - (45.67 + 12.34 / 2.0)).abs() < 1e-12);
+        assert_eq!(
+            (hop.system_peer, hop.system_peer_address.as_deref()),
+            (None, None)
+        );
+        // No system peer address: the refid names the next hop, as for a mode 3 hop.
+        let Step::Next(next) = walk.after(&mut hop) else {
+            panic!("did not follow the refid")
+        };
+        assert_eq!(next, target(2, "10.77.0.1"));
+        assert_eq!(hop.next_from, Some(NextFrom::Refid));
+        // Current names win over old ones.
+        let both = "leap=0, stratum=2, rootdelay=1, rootdisp=2, rootdispersion=9, refid=GPS, \
+                    offset=0.5, phase=7";
+        let hop = hop_from_variables(&first, &vars(both)).unwrap();
+        assert_eq!((hop.root_dispersion_ms, hop.offset_ms), (2.0, Some(0.5)));
+        // Neither a system peer address nor an address for a refid.
+        let hash = "leap=0, stratum=3, rootdelay=1, rootdisp=2, refid=242.209.136.1, peer=5";
+        let mut walk = TraceWalk::new(99);
+        let first = walk.begin("10.77.0.9", "10.77.0.9".parse().unwrap());
+        let mut hop = hop_from_variables(&first, &vars(hash)).unwrap();
+        let Step::Stop(stop) = walk.after(&mut hop) else {
+            panic!("followed a refid in 240/4")
+        };
+        assert_eq!(stop.reason, StopReason::NoSystemPeer);
+        assert!(stop.message.contains("not an address"), "{}", stop.message);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use ntpkit_lab::{Host, Lab, RefTool, RunOutput};
+use ntpkit_lab::{Host, Lab, RefTool, RunOutput, Xntpd3Script};
 use serde_json::Value;
 
 fn ours(lab: &Lab, args: &[&str]) -> RunOutput {
@@ -15,6 +15,16 @@ fn ours(lab: &Lab, args: &[&str]) -> RunOutput {
 
 fn reference(lab: &Lab, args: &[&str]) -> RunOutput {
     lab.reference(RefTool::Ntptrace).args(args).run()
+}
+
+/// Ours and the reference with the same arguments, started together so that both read each
+/// hop within milliseconds (a daemon's root dispersion jumps at its clock updates).
+fn side_by_side(lab: &Lab, args: &[&str]) -> (RunOutput, RunOutput) {
+    std::thread::scope(|s| {
+        let theirs = s.spawn(|| reference(lab, args));
+        let out = ours(lab, args);
+        (out, theirs.join().expect("the reference run panicked"))
+    })
 }
 
 fn json(out: &RunOutput) -> Value {
@@ -90,8 +100,7 @@ fn assert_same_hops(ours: &[Line], theirs: &[Line], tolerance: f64) {
 fn chain_to_stratum_1_matches_the_reference() {
     let lab = Lab::get();
     let ntp3 = lab.ntp3().v4.to_string();
-    let out = ours(lab, &["-n", &ntp3]);
-    let theirs = reference(lab, &["-n", &ntp3]);
+    let (out, theirs) = side_by_side(lab, &["-n", &ntp3]);
     out.assert_success();
     assert!(out.stderr.is_empty(), "{out}");
     let ours_lines = lines(&out.stdout);
@@ -136,9 +145,8 @@ fn chain_to_stratum_1_matches_the_reference() {
 fn max_hosts_1_matches_the_reference() {
     let lab = Lab::get();
     let ntp3 = lab.ntp3().v4.to_string();
-    let out = ours(lab, &["-n", "-m", "1", &ntp3]);
+    let (out, theirs) = side_by_side(lab, &["-n", "-m", "1", &ntp3]);
     out.assert_success();
-    let theirs = reference(lab, &["-n", "-m", "1", &ntp3]);
     assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), 0.000_5);
     assert_eq!(lines(&out.stdout).len(), 1);
     let doc = json(&ours(lab, &["-n", "-m", "1", "--json", &ntp3]));
@@ -155,9 +163,8 @@ fn ipv6_hosts() {
     let lab = Lab::get();
     // Starting over IPv6; ntp3's system peer is IPv4, so the walk continues over IPv4.
     let ntp3 = lab.ntp3().v6.to_string();
-    let out = ours(lab, &["-n", &ntp3]);
+    let (out, theirs) = side_by_side(lab, &["-n", &ntp3]);
     out.assert_success();
-    let theirs = reference(lab, &["-n", &ntp3]);
     assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), 0.000_5);
     assert_eq!(lines(&out.stdout)[0].host, "fd77::3");
 
@@ -197,7 +204,7 @@ fn noquery_hop_is_read_by_mode_3() {
     ntpdate.assert_stdout_contains(&format!("server {}, stratum 2,", quiet.v4));
 
     let leaf_addr = leaf.v4.to_string();
-    let out = ours(lab, &["-n", &leaf_addr]);
+    let (out, theirs) = side_by_side(lab, &["-n", &leaf_addr]);
     out.assert_success();
     let got = lines(&out.stdout);
     let hops: Vec<(&str, u8, Option<f64>)> = got
@@ -218,7 +225,6 @@ fn noquery_hop_is_read_by_mode_3() {
         " [mode 3; mode 6: no response after 2 attempts]"
     );
     // The reference stops silently where mode 6 is refused: only leaf's line, which we match.
-    let theirs = reference(lab, &["-n", &leaf_addr]);
     assert_same_hops(&got[..1], &lines(&theirs.stdout), 0.000_5);
 
     let doc = json(&ours(lab, &["-n", "--json", &leaf_addr]));
@@ -246,7 +252,7 @@ fn unreachable_upstream_is_named() {
         lab.sys_stratum(hidden),
         Some((2, lab.ntp1().v4.to_string()))
     );
-    let out = ours(lab, &["-n", &stray.v4.to_string()]);
+    let (out, theirs) = side_by_side(lab, &["-n", &stray.v4.to_string()]);
     assert_eq!(out.code, Some(3), "{out}");
     assert_eq!(lines(&out.stdout).len(), 1, "{out}");
     assert_eq!(
@@ -254,7 +260,6 @@ fn unreachable_upstream_is_named() {
         "ntptrace: 10.77.0.53: no answer to mode 6 (no response after 2 attempts) or mode 3 \
          (no reply after 2 attempts)"
     );
-    let theirs = reference(lab, &["-n", &stray.v4.to_string()]);
     assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), 0.000_5);
 
     let doc = json(&ours(lab, &["-n", "--json", &stray.v4.to_string()]));
@@ -269,15 +274,15 @@ fn unreachable_upstream_is_named() {
     assert_eq!(out.stderr.lines().count(), 1, "{out}");
 }
 
-/// Runs our ntptrace on loopa while both loop daemons select each other (checked with the
-/// reference ntpq before and after); retries when the loop broke in between.
-fn trace_the_loop(lab: &Lab, a: &Host, b: &Host, args: &[&str]) -> RunOutput {
+/// Runs `trace` while both loop daemons select each other (checked with the reference ntpq
+/// before and after); runs it again when the loop broke in between.
+fn while_in_loop(lab: &Lab, a: &Host, b: &Host, trace: impl Fn() -> RunOutput) -> RunOutput {
     for _ in 0..5 {
         assert!(
             lab.wait_for_loop(a, b, Duration::from_secs(420)),
             "loopa and loopb did not select each other within 7 minutes"
         );
-        let out = ours(lab, args);
+        let out = trace();
         if lab.in_loop(a, b) {
             return out;
         }
@@ -290,7 +295,7 @@ fn synchronization_loop_is_detected() {
     let lab = Lab::get();
     let (a, b) = (lab.host("loopa"), lab.host("loopb"));
     let start = a.v4.to_string();
-    let out = trace_the_loop(lab, a, b, &["-n", &start]);
+    let out = while_in_loop(lab, a, b, || ours(lab, &["-n", &start]));
     assert_eq!(out.code, Some(1), "{out}");
     let got = lines(&out.stdout);
     let hosts: Vec<&str> = got.iter().map(|l| l.host.as_str()).collect();
@@ -301,7 +306,7 @@ fn synchronization_loop_is_detected() {
         "ntptrace: 10.77.55.1: synchronization loop: next hop 10.77.56.1 is hop 2 again"
     );
     // The classic tool walks round the loop until -m.
-    let theirs = reference(lab, &["-n", "-m", "6", &start]);
+    let theirs = while_in_loop(lab, a, b, || reference(lab, &["-n", "-m", "6", &start]));
     let theirs: Vec<String> = lines(&theirs.stdout).into_iter().map(|l| l.host).collect();
     assert_eq!(
         theirs,
@@ -315,7 +320,7 @@ fn synchronization_loop_is_detected() {
         ]
     );
 
-    let out = trace_the_loop(lab, a, b, &["-n", "--json", &start]);
+    let out = while_in_loop(lab, a, b, || ours(lab, &["-n", "--json", &start]));
     let doc = json(&out);
     assert_eq!(doc["stop"]["reason"], "loop");
     assert_eq!(doc["complete"], false);
@@ -385,6 +390,63 @@ fn mode_3_states_from_the_scripted_server() {
         assert_eq!(doc["stop"]["reason"], reason, "{script}");
         assert_eq!(doc["hops"][0]["read_by"], "mode3", "{script}");
     }
+}
+
+#[test]
+fn xntpd3_variables_through_the_classic_requests() {
+    let lab = Lab::get();
+    // The lab's scripted xntpd 3: no `peeradr` (nor `version`, `offset`, `rootdisp`: it says
+    // `phase` and `rootdispersion`), stratum 2, refid 10.77.0.1, system peer 0.
+    let clock = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let xntpd3 = lab.xntpd3_responder(&Xntpd3Script {
+        clock_unix: i64::try_from(clock).unwrap(),
+        key_id: 1,
+        key: "ntpkitLabMd5Key1".into(),
+        leap_warning: 0,
+        leap_indicator: 0,
+        source_leap: 0,
+        omitted_counts: false,
+    });
+    let addr = xntpd3.addr.ip().to_string();
+    let (out, theirs) = side_by_side(lab, &["-n", &addr]);
+    out.assert_success();
+    let got = lines(&out.stdout);
+    // The same first line as the classic script, which maps the old names the same way; it then
+    // stops (no `srcadr` for system peer 0), where ours follows the refid.
+    assert_same_hops(&got[..1], &lines(&theirs.stdout), 0.0);
+    assert_eq!(
+        got.iter()
+            .map(|l| (l.host.as_str(), l.stratum))
+            .collect::<Vec<_>>(),
+        [(addr.as_str(), 2), ("10.77.0.1", 1)]
+    );
+    // phase 0.123 ms; rootdispersion 45.67 + rootdelay 12.34 / 2 ms.
+    assert_eq!(
+        (got[0].offset, got[0].distance),
+        (Some(0.000_123), 0.051_840)
+    );
+    // The named list was refused as a whole (UNKNOWNVAR), then the default list read.
+    let log = xntpd3.log();
+    let ours_requests: Vec<&String> = log.iter().filter(|l| l.contains("op=2")).collect();
+    assert!(
+        ours_requests
+            .iter()
+            .any(|l| l.contains("peeradr") && l.ends_with("-> error 5")),
+        "{log:#?}"
+    );
+    assert!(
+        ours_requests
+            .iter()
+            .any(|l| l.contains("data=''") && l.ends_with("-> ok")),
+        "{log:#?}"
+    );
+    let doc = json(&ours(lab, &["-n", "--json", &addr]));
+    assert_eq!(doc["hops"][0]["read_by"], "mode6");
+    assert_eq!(doc["hops"][0]["next_from"], "refid");
+    assert_eq!(doc["hops"][0]["version"], Value::Null);
 }
 
 #[test]

@@ -23,7 +23,8 @@ pub enum ReadBy {
 pub enum NextFrom {
     /// The source address of the hop's system peer (mode 6 `peeradr` or `srcadr`).
     SystemPeer,
-    /// The hop's reference ID read as an IPv4 address (mode 3 hops).
+    /// The hop's reference ID read as an IPv4 address: mode 3 hops, and mode 6 hops that
+    /// name no system peer address (xntpd 3).
     Refid,
 }
 
@@ -94,7 +95,8 @@ pub enum StopReason {
     Unsynchronized,
     /// The next hop is one already visited: a synchronization loop.
     Loop,
-    /// A synchronized hop without a system peer (an orphan parent, for example).
+    /// A synchronized hop without a system peer address and without an address for a refid
+    /// (an orphan parent, for example).
     NoSystemPeer,
     /// A mode 3 hop's refid cannot be followed: it is not a unicast IPv4 address (an IPv6
     /// upstream's refid is a hash of its address).
