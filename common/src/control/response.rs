@@ -17,7 +17,7 @@ use super::status::{ClockStatus, LeapIndicator, SystemStatus};
 use super::vars::{VarList, VarListError};
 use crate::auth::{Key, KeyId};
 use crate::error::DecodeError;
-use crate::wire::Reader;
+use crate::wire::{Reader, pad_to};
 
 /// Longest trailer a mode 6 datagram carries: key ID and a 20-octet digest (§3.2).
 const MAX_TRAILER: usize = 24;
@@ -76,6 +76,27 @@ impl<'a> ControlFragment<'a> {
             trailer,
             signed,
         })
+    }
+
+    /// Encodes the fragment the way ntpd sends one: the header as it is (its `count` should
+    /// be `data.len()`, as [`ControlFragment::decode`] leaves it), the data, zeros to a
+    /// multiple of 4 and, with a trailer, zeros to a multiple of 8, the key ID and the MAC as
+    /// stored (not recomputed). Decoding the result gives back the header, the data and the
+    /// trailer of any decoded fragment (octets the decoder ignored, such as junk after the
+    /// data, are not kept).
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let trailer_len = self.trailer.map_or(0, |t| 8 + t.mac.len());
+        let mut out = Vec::with_capacity(CONTROL_HEADER_LEN + self.data.len() + 4 + trailer_len);
+        out.extend_from_slice(&self.header.encode());
+        out.extend_from_slice(self.data);
+        pad_to(&mut out, 4);
+        if let Some(trailer) = self.trailer {
+            pad_to(&mut out, 8);
+            out.extend_from_slice(&trailer.key_id.0.to_be_bytes());
+            out.extend_from_slice(trailer.mac);
+        }
+        out
     }
 
     /// The octets the MAC covers (the whole datagram when there is no trailer).
@@ -320,6 +341,51 @@ mod tests {
     }
 
     #[test]
+    fn encode_is_decode_reversed() {
+        let k = key(3);
+        for (data, auth) in [
+            (&b""[..], None),
+            (b"stratum=2", None),
+            (b"abcd", Some((&k, MacAlignment::Eight))),
+            (b"abcdefghijklmn", Some((&k, MacAlignment::Four))),
+            (b"x", Some((&k, MacAlignment::Eight))),
+        ] {
+            let frames = response(data).to_fragments(auth).unwrap();
+            let frag = ControlFragment::decode(&frames[0]).unwrap();
+            let bytes = frag.encode();
+            let back = ControlFragment::decode(&bytes).unwrap();
+            assert_eq!(
+                (back.header, back.data, back.trailer),
+                (frag.header, frag.data, frag.trailer)
+            );
+            if auth.is_none_or(|(_, a)| a == MacAlignment::Eight) {
+                // ntpd's own layout comes back octet for octet.
+                assert_eq!(bytes, frames[0]);
+                assert!(auth.is_none() || back.verify(&k));
+            }
+        }
+    }
+
+    #[test]
+    fn encode_drops_junk_and_keeps_a_crypto_nak() {
+        // Data, then a 4-octet key ID right after the data padded to 4 (a crypto-NAK).
+        let mut bytes = response(b"abcd").to_fragments(None).unwrap().remove(0);
+        bytes.extend(9_u32.to_be_bytes());
+        let frag = ControlFragment::decode(&bytes).unwrap();
+        let encoded = frag.encode();
+        // 16 octets padded to 16, then the key ID.
+        assert_eq!(encoded, [&bytes[..16], &9_u32.to_be_bytes()].concat());
+        assert_eq!(
+            ControlFragment::decode(&encoded).unwrap().trailer,
+            frag.trailer
+        );
+        // Junk that is no trailer is not kept.
+        let mut junk = response(b"abcd").to_fragments(None).unwrap().remove(0);
+        junk.extend([1; 40]);
+        assert_eq!(ControlFragment::decode(&junk).unwrap().encode(), junk[..16]);
+    }
+
+    #[test]
     fn truncated_data_is_an_error() {
         let mut bytes = response(b"abcdefgh").to_fragments(None).unwrap().remove(0);
         bytes.truncate(16);
@@ -391,6 +457,12 @@ mod props {
                 prop_assert_eq!(frag.data.len(), usize::from(frag.header.count));
                 let key = Key::new(KeyId(1), KeyType::Md5, b"password".to_vec());
                 let _ = frag.verify(&key);
+                let encoded = frag.encode();
+                let back = ControlFragment::decode(&encoded).unwrap();
+                prop_assert_eq!(
+                    (back.header, back.data, back.trailer),
+                    (frag.header, frag.data, frag.trailer)
+                );
             }
         }
     }
