@@ -258,11 +258,12 @@ impl VarList {
     /// space (CR LF included); a name runs to `,` `=` CR or LF; a value starting with `"`
     /// runs to the next `"` (commas allowed inside, quotes kept), any other value to `,` CR
     /// or LF; names and values are trimmed; an empty name is skipped; the text ends at its
-    /// first NUL (NTPsec pads with NULs).
+    /// first NUL (NTPsec pads with NULs). Invalid UTF-8 is replaced by U+FFFD.
     ///
     /// # Errors
     /// An unterminated quoted value, text after a closing quote, or a name or value longer
-    /// than ntpq's buffers.
+    /// than ntpq's buffers (counted as stored, after any replacement, so that every list this
+    /// returns can be encoded).
     pub fn parse(text: &[u8]) -> Result<Self, VarListError> {
         match Self::parse_partial(text) {
             (list, None) => Ok(list),
@@ -539,16 +540,16 @@ impl<'a> Scanner<'a> {
             if name.is_empty() {
                 continue;
             }
+            // Counted after invalid UTF-8 is replaced (U+FFFD is 3 octets), so that whatever
+            // parses can be encoded and read back.
+            let name = String::from_utf8_lossy(name).into_owned();
             if name.len() > MAX_NAME_LEN {
                 return Err(VarListError::NameTooLong {
                     position: name_at,
                     len: name.len(),
                 });
             }
-            return Ok(Some(Variable {
-                name: String::from_utf8_lossy(name).into_owned(),
-                value,
-            }));
+            return Ok(Some(Variable { name, value }));
         }
     }
 
@@ -572,13 +573,14 @@ impl<'a> Scanner<'a> {
         } else {
             trim(start, self.take_while(|b| b != b',' && !is_line_end(b))).1
         };
-        if raw.len() > MAX_VALUE_LEN {
+        let value = String::from_utf8_lossy(raw).into_owned();
+        if value.len() > MAX_VALUE_LEN {
             return Err(VarListError::ValueTooLong {
                 position: start,
-                len: raw.len(),
+                len: value.len(),
             });
         }
-        Ok(String::from_utf8_lossy(raw).into_owned())
+        Ok(value)
     }
 }
 
@@ -695,6 +697,39 @@ mod tests {
             })
         );
         assert!(VarList::parse(format!("a={}", "v".repeat(2047)).as_bytes()).is_ok());
+    }
+
+    /// Found by the `varlist` fuzz target: 115 octets of invalid UTF-8 in a name passed the
+    /// 255-octet cap but became a 355-octet name (each octet replaced by the 3-octet U+FFFD),
+    /// which `encode` refused and which would not have parsed back. Lengths are now counted
+    /// on the text as stored.
+    #[test]
+    fn length_caps_count_replaced_invalid_utf8() {
+        let name = [0xb1_u8; 86]; // 86 × 3 = 258 octets once replaced
+        let mut text = name.to_vec();
+        text.extend(b" filtdelay=1");
+        assert_eq!(
+            VarList::parse(&text),
+            Err(VarListError::NameTooLong {
+                position: 0,
+                len: 258 + " filtdelay".len()
+            })
+        );
+        let list = VarList::parse(&[0xb1; 85]).unwrap();
+        let encoded = list.encode().unwrap();
+        assert_eq!(VarList::parse(encoded.as_bytes()).unwrap(), list);
+        let mut value = b"a=".to_vec();
+        value.extend([0xff; 683]); // 2049 octets once replaced
+        assert!(matches!(
+            VarList::parse(&value),
+            Err(VarListError::ValueTooLong { len: 2049, .. })
+        ));
+        value.truncate(2 + 682);
+        let list = VarList::parse(&value).unwrap();
+        assert_eq!(
+            VarList::parse(list.encode().unwrap().as_bytes()).unwrap(),
+            list
+        );
     }
 
     #[test]
