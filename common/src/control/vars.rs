@@ -555,7 +555,11 @@ impl<'a> Scanner<'a> {
 
     /// The value after `=`, leaving the cursor on its terminator.
     fn value(&mut self) -> Result<String, VarListError> {
-        self.take_while(|b| b == b' ' || b == b'\t');
+        // Every blank the value would be trimmed of, not only space and tab: a value that
+        // starts with a quote after trimming is read as a quoted value, else it could not be
+        // written back.
+        let inline_blank = |b| is_blank(b) && !is_line_end(b);
+        self.take_while(inline_blank);
         let start = self.pos;
         let raw = if self.peek() == Some(b'"') {
             self.pos += 1;
@@ -565,7 +569,7 @@ impl<'a> Scanner<'a> {
             }
             self.pos += 1;
             let quoted = self.text.get(start..self.pos).unwrap_or_default();
-            self.take_while(|b| b == b' ' || b == b'\t');
+            self.take_while(inline_blank);
             if self.peek().is_some_and(|b| b != b',' && !is_line_end(b)) {
                 return Err(VarListError::TrailingJunk { position: self.pos });
             }
@@ -697,6 +701,25 @@ mod tests {
             })
         );
         assert!(VarList::parse(format!("a={}", "v".repeat(2047)).as_bytes()).is_ok());
+    }
+
+    /// Found by the `varlist` fuzz target (minimized input `.=\x1d"`): only space and tab were
+    /// skipped before looking for an opening quote, but the unquoted value was then trimmed of
+    /// every blank, leaving the value `"`, which `encode` refused (it would open a quoted
+    /// value). Every blank is now skipped before the quote check.
+    #[test]
+    fn blanks_before_a_quote_open_a_quoted_value() {
+        assert_eq!(
+            VarList::parse(b".=\x1d\""),
+            Err(VarListError::UnterminatedValue { position: 3 })
+        );
+        let list = VarList::parse(b"a=\x1d\"x, y\"\x0b, b=\x01 2 \x02").unwrap();
+        assert_eq!(list.value("a"), Some("\"x, y\""));
+        assert_eq!(list.value("b"), Some("2"));
+        assert_eq!(
+            VarList::parse(list.encode().unwrap().as_bytes()).unwrap(),
+            list
+        );
     }
 
     /// Found by the `varlist` fuzz target: 115 octets of invalid UTF-8 in a name passed the
