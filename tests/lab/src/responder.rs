@@ -22,6 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use md5::{Digest as _, Md5};
 
+use crate::hostile::{self, ControlStep, Outgoing, PrivateStep};
 use crate::process::{self, ProcId};
 use crate::topology::Host;
 
@@ -65,6 +66,8 @@ pub enum Step {
     BadMac,
     /// A correct reply without a MAC, even to an authenticated request.
     NoMac,
+    /// A correct reply, sent from another address than the one asked (a spoofed source).
+    SpoofAddress,
     /// No reply at all.
     Silent,
 }
@@ -103,6 +106,7 @@ impl FromStr for Step {
                 "xmt-before-rec" => Self::TransmitBeforeReceive,
                 "spoof" => Self::Spoof,
                 "spoof+ok" => Self::SpoofThenOk,
+                "spoof-addr" => Self::SpoofAddress,
                 "stale-ref" => Self::StaleReference,
                 "badmac" => Self::BadMac,
                 "nomac" => Self::NoMac,
@@ -262,12 +266,39 @@ pub fn replies(
     }
 }
 
-/// Answers requests on `listen` by `script` until `lifetime` passes or `parent` exits; logs each
-/// request on `out`.
+/// The scripts of a responder: one per protocol, each with its own request counter.
+#[derive(Debug, Clone)]
+pub struct Scripts {
+    /// Modes 3/4.
+    pub ntp: Vec<Step>,
+    /// Mode 6 (default: silent).
+    pub control: Vec<ControlStep>,
+    /// Mode 7 (default: silent).
+    pub private: Vec<PrivateStep>,
+}
+
+/// Which protocol a request speaks: 0 modes 1–5, 1 mode 6, 2 mode 7.
+fn protocol(request: &[u8]) -> usize {
+    match request.first().map(|b| b & 7) {
+        Some(6) => 1,
+        Some(7) => 2,
+        _ => 0,
+    }
+}
+
+fn nth<T: Copy>(steps: &[T], index: u64) -> Option<T> {
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    steps.get(i).or_else(|| steps.last()).copied()
+}
+
+/// Answers requests on `listen` by `scripts` until `lifetime` passes or `parent` exits; logs each
+/// request on `out`. Spoofed replies go out from a socket on `spoof_from` of the request's
+/// family (port 0), another address of the responder's host.
 pub fn run(
     listen: &[SocketAddr],
-    script: &[Step],
+    scripts: &Scripts,
     key: Option<&Md5Key>,
+    spoof_from: &[std::net::IpAddr],
     lifetime: Duration,
     parent: Option<ProcId>,
     out: &mut impl Write,
@@ -280,11 +311,19 @@ pub fn run(
             Ok(s)
         })
         .collect::<anyhow::Result<_>>()?;
+    let spoofers: Vec<UdpSocket> = spoof_from
+        .iter()
+        .map(|ip| {
+            UdpSocket::bind(SocketAddr::new(*ip, 0))
+                .with_context(|| format!("cannot bind spoofing socket on {ip}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
     writeln!(out, "ready")?;
     out.flush()?;
     let t0 = Instant::now();
     let started = unix_now();
     let mut count: u64 = 0;
+    let mut per_protocol = [0_u64; 3];
     let mut buf = [0_u8; 2048];
     let mut last_check = Instant::now();
     while t0.elapsed() < lifetime {
@@ -313,17 +352,44 @@ pub fn run(
             let received = unix_now();
             idle = false;
             let request = &buf[..len];
-            let index = usize::try_from(count).unwrap_or(usize::MAX);
-            let step = script
-                .get(index)
-                .or_else(|| script.last())
-                .unwrap_or(&Step::Silent);
+            let proto = protocol(request);
+            let index = per_protocol[proto];
+            per_protocol[proto] += 1;
             count += 1;
             let hex: String = request.iter().map(|b| format!("{b:02x}")).collect();
             writeln!(out, "request {count} {from} {hex}")?;
             out.flush()?;
-            for reply in replies(step, request, received, started, key) {
-                let _ = sock.send_to(&reply, from);
+            let local = sock.local_addr()?.ip().to_string();
+            let outgoing: Vec<Outgoing> = match proto {
+                1 => nth(&scripts.control, index).map_or_else(Vec::new, |step| {
+                    let key = key.map(|(id, secret)| (*id, secret.as_slice()));
+                    hostile::control_replies(step, request, key, &local)
+                }),
+                2 => nth(&scripts.private, index)
+                    .map_or_else(Vec::new, |step| hostile::private_replies(step, request)),
+                _ => {
+                    let step = nth_step(&scripts.ntp, index);
+                    let spoof = step == Step::SpoofAddress;
+                    replies(&step, request, received, started, key)
+                        .into_iter()
+                        .map(|data| Outgoing {
+                            data,
+                            spoofed_source: spoof,
+                        })
+                        .collect()
+                }
+            };
+            for reply in outgoing {
+                if reply.spoofed_source {
+                    let spoofer = spoofers
+                        .iter()
+                        .find(|s| s.local_addr().is_ok_and(|a| a.is_ipv4() == from.is_ipv4()));
+                    if let Some(s) = spoofer {
+                        let _ = s.send_to(&reply.data, from);
+                    }
+                } else {
+                    let _ = sock.send_to(&reply.data, from);
+                }
             }
         }
         if idle {
@@ -331,6 +397,31 @@ pub fn run(
         }
     }
     Ok(count)
+}
+
+fn nth_step(steps: &[Step], index: u64) -> Step {
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    steps
+        .get(i)
+        .or_else(|| steps.last())
+        .cloned()
+        .unwrap_or(Step::Silent)
+}
+
+/// The scripts a responder is started with, as text: modes 3/4 ([`Step`]s), mode 6
+/// ([`ControlStep`]s) and mode 7 ([`PrivateStep`]s); an empty mode 6 or mode 7 script is silent.
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptText<'a> {
+    /// Modes 3/4.
+    pub ntp: &'a str,
+    /// Mode 6.
+    pub control: &'a str,
+    /// Mode 7.
+    pub private: &'a str,
+}
+
+fn check<T: FromStr<Err = String>>(text: &str) -> Result<(), String> {
+    hostile::parse_steps::<T>(text).map(drop)
 }
 
 /// A running scripted responder on port 123 of its own address pair in the relay namespace. Dropping it
@@ -353,12 +444,23 @@ impl Responder {
     pub(crate) fn start(
         bin: &Path,
         host: &Host,
-        script: &str,
+        script: &ScriptText<'_>,
         key: Option<&Md5Key>,
         lifetime: Duration,
         log_dir: &Path,
     ) -> anyhow::Result<Self> {
-        parse_script(script).map_err(|e| anyhow::anyhow!("{e}"))?;
+        parse_script(script.ntp).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (text, parse) in [
+            (
+                script.control,
+                check::<ControlStep> as fn(&str) -> Result<(), String>,
+            ),
+            (script.private, check::<PrivateStep>),
+        ] {
+            if !text.is_empty() {
+                parse(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+        }
         let ns = host.netns.as_str();
         let index = host.v4.octets()[3];
         // Claim a free address pair from the top of the range (relays claim from the bottom): `ip addr
@@ -404,11 +506,19 @@ impl Responder {
             .arg("ntp-responder")
             .arg(format!("--listen={}", me.v4))
             .arg(format!("--listen={}", me.v6))
-            .arg(format!("--script={script}"))
+            .arg(format!("--script={}", script.ntp))
+            .arg(format!("--spoof-from={}", host.v4))
+            .arg(format!("--spoof-from={}", host.v6))
             .arg(format!("--lifetime-s={}", lifetime.as_secs_f64()))
             .arg(format!("--own-addr={v4}/16"))
             .arg(format!("--own-addr={v6}/64"))
             .arg(format!("--parent={}", std::process::id()));
+        if !script.control.is_empty() {
+            cmd.arg(format!("--control-script={}", script.control));
+        }
+        if !script.private.is_empty() {
+            cmd.arg(format!("--private-script={}", script.private));
+        }
         if let Some((id, secret)) = key {
             cmd.arg(format!(
                 "--md5-key={id}={}",
