@@ -303,19 +303,20 @@ impl Handler for Ntpq {
 }
 
 /// The exit status for an error: 3 timeout or unreachable, 4 authentication refused or not
-/// possible, 2 usage, 1 anything else.
+/// possible or a response MAC that does not verify, 2 usage, 1 anything else.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if let Some(c) = cause.downcast_ref::<ControlError>() {
             return match c {
                 ControlError::Timeout { .. } => 3,
-                ControlError::Server(ErrorCode::Permission) => 4,
+                ControlError::Server(ErrorCode::Permission) | ControlError::BadMac { .. } => 4,
                 _ => 1,
             };
         }
         if let Some(t) = cause.downcast_ref::<TransportError<ControlError>>() {
             return match t {
                 TransportError::Io(_) | TransportError::Exchange(ControlError::Timeout { .. }) => 3,
+                TransportError::Exchange(ControlError::BadMac { .. }) => 4,
                 TransportError::Exchange(_) => 1,
             };
         }

@@ -167,6 +167,19 @@ pub enum ControlError {
         /// The byte limit.
         max: usize,
     },
+    /// Two fragments at the same offset carry different data: the answer cannot be trusted
+    /// (ntpq keeps the first and ignores the second).
+    #[error("two response fragments at offset {offset} carry different data")]
+    ConflictingFragment {
+        /// The offset both fragments claim.
+        offset: u16,
+    },
+    /// A response to a signed request does not carry a valid MAC made with the request's key.
+    #[error("response MAC {problem}")]
+    BadMac {
+        /// What is wrong with it.
+        problem: MacProblem,
+    },
     /// Nothing arrived before the last deadline (ntpq: `ERR_TIMEOUT`).
     #[error("no response after {attempts} attempts")]
     Timeout {
@@ -188,6 +201,32 @@ pub enum ControlError {
     },
 }
 
+/// What is wrong with a response's MAC ([`ControlError::BadMac`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacProblem {
+    /// No MAC trailer (or one of an impossible length).
+    Missing,
+    /// The trailer names another key than the request's.
+    WrongKey {
+        /// The key ID the response names.
+        got: u32,
+        /// The request's key ID.
+        want: u32,
+    },
+    /// The digest does not verify with the request's key.
+    WrongDigest,
+}
+
+impl std::fmt::Display for MacProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => f.write_str("missing or of a wrong length"),
+            Self::WrongKey { got, want } => write!(f, "made with key {got}, not key {want}"),
+            Self::WrongDigest => f.write_str("does not verify"),
+        }
+    }
+}
+
 impl ControlError {
     /// The message ntpq 4.2.8 prints for the same condition (without its `***` prefix);
     /// `assoc` is the association the request addressed.
@@ -204,6 +243,7 @@ impl ControlError {
                 "Buffer size exceeded for returned data".to_owned()
             }
             Self::Timeout { .. } => "Request timed out".to_owned(),
+            Self::ConflictingFragment { .. } | Self::BadMac { .. } => self.to_string(),
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::error::ControlError;
+use super::error::{ControlError, MacProblem};
 use super::header::{CONTROL_HEADER_LEN, ControlHeader, ControlOpcode, Sequence};
 use super::reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};
 use super::request::{ControlRequest, MacAlignment};
@@ -134,6 +134,35 @@ impl ControlExchange {
         self.auth.as_ref().map(|(key, alignment)| (key, *alignment))
     }
 
+    /// What is wrong with the MAC of a datagram answering our signed request: ntpd signs
+    /// every fragment of such an answer with the request's key, so a fragment of ours (our
+    /// sequence and opcode, a response) without a valid MAC is forged or corrupted, and the
+    /// answer must not be taken. Error responses are exempt: ntpd sends them unsigned when
+    /// it did not accept the request's MAC. `None` for datagrams of others and for
+    /// unsigned requests.
+    fn mac_problem(&self, datagram: &[u8]) -> Option<MacProblem> {
+        let (key, _) = self.auth.as_ref()?;
+        let header = ControlHeader::decode(datagram).ok()?;
+        let ours = header.response
+            && !header.error
+            && header.sequence == self.sequence
+            && header.opcode == self.request.opcode;
+        if !ours {
+            return None;
+        }
+        // Too short for its count: the reassembler reports that.
+        let fragment = ControlFragment::decode(datagram).ok()?;
+        match fragment.trailer {
+            None => Some(MacProblem::Missing),
+            Some(t) if t.key_id != key.id() => Some(MacProblem::WrongKey {
+                got: t.key_id.0,
+                want: key.id().0,
+            }),
+            Some(_) if !fragment.verify(key) => Some(MacProblem::WrongDigest),
+            Some(_) => None,
+        }
+    }
+
     /// Notes whether an accepted fragment carries a valid MAC made with our key.
     fn check_mac(&mut self, datagram: &[u8]) {
         if let Some((key, _)) = &self.auth {
@@ -163,6 +192,9 @@ impl Exchange for ControlExchange {
 
     fn on_datagram(&mut self, datagram: &[u8]) -> Result<Progress<ControlResponse>, ControlError> {
         self.last_ignored = None;
+        if let Some(problem) = self.mac_problem(datagram) {
+            return Err(ControlError::BadMac { problem });
+        }
         match self.reassembler.push(datagram)? {
             Push::Ignored(reason) => {
                 self.last_ignored = Some(reason);
@@ -408,21 +440,59 @@ mod tests {
         assert_eq!(sent.len(), 52);
         let mut reply = answer(Sequence(3), b"Config Succeeded\r\n");
         reply.opcode = ControlOpcode::Configure;
-        for (signer, want) in [(Some(&key), true), (Some(&other), false), (None, false)] {
+        let wrong_id = Key::new(KeyId(99), KeyType::Md5, b"password".to_vec());
+        let cases = [
+            (Some(&key), None),
+            (Some(&other), Some(MacProblem::WrongDigest)),
+            (
+                Some(&wrong_id),
+                Some(MacProblem::WrongKey { got: 99, want: 1 }),
+            ),
+            (None, Some(MacProblem::Missing)),
+        ];
+        for (signer, problem) in cases {
             let (mut ex, _) = start();
             let frames = reply
                 .to_fragments(signer.map(|k| (k, MacAlignment::Eight)))
                 .unwrap();
-            match ex.on_datagram(&frames[0]) {
-                Ok(Progress::Done(r)) => assert_eq!(r.authenticated, want),
+            match (ex.on_datagram(&frames[0]), problem) {
+                (Ok(Progress::Done(r)), None) => assert!(r.authenticated),
+                (Err(ControlError::BadMac { problem: got }), Some(want)) => assert_eq!(got, want),
                 other => panic!("{other:?}"),
             }
         }
+        // A digest cut short (10 octets): no trailer is recognised.
+        let (mut ex, _) = start();
+        let mut short = reply
+            .to_fragments(Some((&key, MacAlignment::Eight)))
+            .unwrap()[0]
+            .clone();
+        short.truncate(short.len() - 6);
+        assert_eq!(
+            ex.on_datagram(&short),
+            Err(ControlError::BadMac {
+                problem: MacProblem::Missing
+            })
+        );
+        // NTPsec's 4-octet alignment verifies too.
+        let (mut ex, _) = start();
+        let four = reply
+            .to_fragments(Some((&key, MacAlignment::Four)))
+            .unwrap();
+        assert!(matches!(ex.on_datagram(&four[0]), Ok(Progress::Done(r)) if r.authenticated));
+        // Unsigned error responses and other exchanges' datagrams are not judged.
+        let (mut ex, _) = start();
+        let mut foreign = reply.clone();
+        foreign.sequence = Sequence(9);
+        let frames = foreign.to_fragments(None).unwrap();
+        assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
         // A resend after partial data is signed again with the new sequence.
         let (mut ex, _) = start();
         let mut long = reply.clone();
         long.data = vec![b'x'; 600];
-        let frames = long.to_fragments(None).unwrap();
+        let frames = long
+            .to_fragments(Some((&key, MacAlignment::Eight)))
+            .unwrap();
         assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
         let resent = ex.on_timeout().unwrap();
         let frag = ControlFragment::decode(&resent).unwrap();
