@@ -3,7 +3,9 @@
 //!
 //! The script is a comma-separated list of [`Step`]s, one per request received (the last one repeats):
 //! `ok`, `offset:S`, `rate:PPM`, `kod:CODE`, `leap3`, `stratum:N`, `refid:A.B.C.D`, `xmt-zero`, `rec-zero`,
-//! `xmt-before-rec`, `spoof`, `spoof+ok`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`, `silent`. Every request is
+//! `xmt-before-rec`, `spoof`, `spoof+ok`, `spoof-addr`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`,
+//! `mac-keyid`, `mac-len`, `silent`; mode 6 and mode 7 requests follow scripts of their own
+//! ([`crate::hostile`]). Every request is
 //! logged on stdout as `request <n> <from> <hex>` so tests can count what a client sent.
 //!
 //! [`run`] is the socket loop (`ntpkit-lab ntp-responder`); [`Responder`] is the handle tests get from
@@ -66,6 +68,10 @@ pub enum Step {
     BadMac,
     /// A correct reply without a MAC, even to an authenticated request.
     NoMac,
+    /// A correct reply signed (correctly) under key ID 99 instead of the request's.
+    MacWrongKeyId,
+    /// A correct reply whose digest is cut to 10 octets.
+    MacWrongLength,
     /// A correct reply, sent from another address than the one asked (a spoofed source).
     SpoofAddress,
     /// No reply at all.
@@ -110,6 +116,8 @@ impl FromStr for Step {
                 "stale-ref" => Self::StaleReference,
                 "badmac" => Self::BadMac,
                 "nomac" => Self::NoMac,
+                "mac-keyid" => Self::MacWrongKeyId,
+                "mac-len" => Self::MacWrongLength,
                 "silent" => Self::Silent,
                 _ => return Err(format!("unknown step '{s}'")),
             },
@@ -262,6 +270,20 @@ pub fn replies(
         Step::SpoofThenOk => vec![spoofed(), sign(&p, false)],
         Step::BadMac => vec![sign(&p, true)],
         Step::NoMac => vec![p.to_vec()],
+        Step::MacWrongKeyId => {
+            let mut out = sign(&p, false);
+            if out.len() > 48 {
+                out[48..52].copy_from_slice(&99_u32.to_be_bytes());
+            }
+            vec![out]
+        }
+        Step::MacWrongLength => {
+            let mut out = sign(&p, false);
+            if out.len() > 48 {
+                out.truncate(48 + 4 + 10);
+            }
+            vec![out]
+        }
         _ => vec![sign(&p, false)],
     }
 }
@@ -654,6 +676,11 @@ mod tests {
         let bad = one(&Step::BadMac, true).remove(0);
         assert_ne!(&bad[52..], good.as_slice());
         assert_eq!(one(&Step::NoMac, true)[0].len(), 48);
+        let keyid = one(&Step::MacWrongKeyId, true).remove(0);
+        assert_eq!((&keyid[48..52], keyid.len()), (&[0, 0, 0, 99][..], 68));
+        let short = one(&Step::MacWrongLength, true).remove(0);
+        assert_eq!((&short[48..52], short.len()), (&[0, 0, 0, 1][..], 62));
+        assert!(parse_script("spoof-addr,mac-keyid,mac-len").is_ok());
         let ahead = one(&Step::Offset(2.5), false).remove(0);
         let secs = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         assert!(secs(&ahead[32..36]) >= secs(&ok[32..36]) + 2);
