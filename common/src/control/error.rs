@@ -181,7 +181,7 @@ pub enum ControlError {
         problem: MacProblem,
     },
     /// Nothing arrived before the last deadline (ntpq: `ERR_TIMEOUT`).
-    #[error("no response after {attempts} attempts")]
+    #[error("no response after {attempts} attempt{}", if *attempts == 1 { "" } else { "s" })]
     Timeout {
         /// Datagrams sent, the first included.
         attempts: u32,

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use ntpkit::control::{
-    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruNext, MruPage, MruProgress,
-    ReassemblyLimits,
+    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruError, MruNext, MruPage,
+    MruProgress, ReassemblyLimits,
 };
 use ntpkit::format::address_text;
 use ntpkit::record::MruRecord;
@@ -183,6 +183,8 @@ fn collect(
     let mut silent = 0;
     // A whole answer whose rows are not committed yet.
     let mut held: Option<Vec<u8>> = None;
+    // Whole answers in a row that brought nothing.
+    let mut fruitless = 0;
     for _ in 0..MAX_REQUESTS {
         let payload = match held.take() {
             Some(data) => match collector.request_after(&data, Instant::now()) {
@@ -191,10 +193,25 @@ fn collect(
                     payload
                 }
                 MruNext::Done | MruNext::Commit => {
+                    let before = collector.len();
                     let progress = collector.commit(MruPage::read(&data), Instant::now());
                     each(s, collector)?;
                     if progress == MruProgress::Done {
                         return Ok(());
+                    }
+                    // An answer with neither rows nor the list's end (`now=`) moves nothing
+                    // on: asking again at once would be a request storm against a broken
+                    // server. A few in a row end the listing.
+                    if collector.len() == before {
+                        fruitless += 1;
+                        if fruitless > MAX_SILENT {
+                            return Err(MruError::Inconsistent(
+                                "answers carry neither entries nor the end of the list".to_owned(),
+                            )
+                            .into());
+                        }
+                    } else {
+                        fruitless = 0;
                     }
                     continue;
                 }
@@ -244,10 +261,28 @@ fn collect(
                 held = Some(answer.data);
             }
             Some(Err(err)) => match err.downcast::<ControlError>() {
-                Ok(ControlError::Incomplete { prefix, .. }) => {
-                    silent = 0;
-                    collector.on_partial(&prefix, Instant::now());
+                Ok(ControlError::Incomplete {
+                    fragments,
+                    octets,
+                    prefix,
+                }) => {
+                    let kept = collector.on_partial(&prefix, Instant::now());
                     each(s, collector)?;
+                    // Partial answers that keep nothing count as unanswered: a server that
+                    // only ever sends broken answers must not hold the list open forever.
+                    if kept == 0 {
+                        silent += 1;
+                        if silent > MAX_SILENT {
+                            return Err(ControlError::Incomplete {
+                                fragments,
+                                octets,
+                                prefix: Vec::new(),
+                            }
+                            .into());
+                        }
+                    } else {
+                        silent = 0;
+                    }
                 }
                 Ok(timeout @ ControlError::Timeout { .. }) => {
                     silent += 1;
@@ -318,7 +353,7 @@ fn fetch_nonce(
     }
 }
 
-/// Unanswered requests in a row before giving up.
+/// Unanswered requests (or partial answers that kept nothing) in a row before giving up.
 const MAX_SILENT: u32 = 4;
 
 /// How long to wait for the first fragment of an answer (a few round trips, longer after

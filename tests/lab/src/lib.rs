@@ -34,6 +34,7 @@ mod state;
 mod surface;
 mod terminal;
 mod topology;
+mod verdict;
 mod xntpd3;
 
 use std::ffi::OsStr;
@@ -58,6 +59,7 @@ pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
+pub use verdict::CleanFailure;
 pub use xntpd3::{Xntpd3Responder, Xntpd3Script};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.

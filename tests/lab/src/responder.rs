@@ -577,6 +577,26 @@ impl Responder {
         }
     }
 
+    /// The requests received, once the log has been quiet for 150 ms (at most 3 s): the log
+    /// reaches this process through a pipe, so a client that just exited may have sent
+    /// requests not read yet.
+    pub fn settled_requests(&self) -> Vec<Vec<u8>> {
+        let start = Instant::now();
+        let mut seen = self.requests().len();
+        let mut quiet_since = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            thread::sleep(Duration::from_millis(25));
+            let now = self.requests().len();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= Duration::from_millis(150) {
+                break;
+            }
+        }
+        self.requests()
+    }
+
     /// The requests received so far, in order, as raw datagrams.
     pub fn requests(&self) -> Vec<Vec<u8>> {
         let lines = self.requests.lock().map(|r| r.clone()).unwrap_or_default();
