@@ -167,6 +167,15 @@ fn check_command(command: &Command) {
             banners: &["Ctrl-C will stop MRU retrieval"],
         }
         .check(&label, &out);
+        // The key signs the requests; it never shows, in text or hex.
+        let key = lab.key(1);
+        let hex: String = key.bytes().iter().map(|b| format!("{b:02x}")).collect();
+        for secret in [key.secret, hex.as_str()] {
+            assert!(
+                !out.stdout.contains(secret) && !out.stderr.contains(secret),
+                "{label}: key material in the output:\n{out}"
+            );
+        }
         let sent = control_requests(&responder.settled_requests());
         if command.name == "mrulist" {
             // Nonce and READ_MRU requests, each retried at most once.
