@@ -44,11 +44,33 @@ const fn signed(step: &'static str, what: &'static str) -> Case {
 }
 
 const CASES: &[Case] = &[
+    // From another address: never seen by the exchange.
     case("spoof-addr", 3, "no response after 2 attempts", 2),
-    case("spoof-seq", 3, "no response after 2 attempts", 2),
-    case("bad-opcode", 3, "no response after 2 attempts", 2),
-    case("no-r-bit", 3, "no response after 2 attempts", 2),
-    case("short", 3, "no response after 2 attempts", 2),
+    // From the server's address, ignored, and named.
+    case(
+        "spoof-seq",
+        3,
+        "no response after 2 attempts (4 datagrams from the server ignored, the last: wrong sequence",
+        2,
+    ),
+    case(
+        "bad-opcode",
+        3,
+        "datagrams from the server ignored, the last: wrong opcode",
+        2,
+    ),
+    case(
+        "no-r-bit",
+        3,
+        "datagrams from the server ignored, the last: not a response (R bit clear))",
+        2,
+    ),
+    case(
+        "short",
+        3,
+        "no response after 2 attempts (2 datagrams from the server ignored, the last: 8 octets is shorter than a mode 6 header)",
+        2,
+    ),
     case("count-long", 1, "data octets but carries", 1),
     case("overlap", 1, "incomplete response", 2),
     case("gap", 1, "incomplete response", 2),
@@ -120,6 +142,7 @@ fn expected_what(command: &Command, c: &Case) -> &'static str {
         // It asks once per request (with patience from the nonce's round trip), several
         // requests in a row.
         ("mrulist", _) if c.what.starts_with("no response") => "no response after",
+        ("mrulist", "bad-opcode" | "no-r-bit") => "no response after",
         // MRU answers are read leniently (they are never quoted); one that yields no rows and
         // no end of list, again and again, ends the listing.
         ("mrulist", "unterminated") => {

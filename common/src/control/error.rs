@@ -10,6 +10,7 @@ use std::fmt;
 use thiserror::Error;
 
 use super::header::AssocId;
+use super::reassembly::IgnoreReason;
 
 /// The code a server puts in the status high octet of an error (E bit) response (§4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,10 +182,14 @@ pub enum ControlError {
         problem: MacProblem,
     },
     /// Nothing arrived before the last deadline (ntpq: `ERR_TIMEOUT`).
-    #[error("no response after {attempts} attempt{}", if *attempts == 1 { "" } else { "s" })]
+    #[error("no response after {}", timeout_text(*attempts, *strays, *last_stray))]
     Timeout {
         /// Datagrams sent, the first included.
         attempts: u32,
+        /// Datagrams the server sent meanwhile that answered no request of ours.
+        strays: u32,
+        /// What was wrong with the last of them.
+        last_stray: Option<IgnoreReason>,
     },
     /// Some fragments arrived but not all before the last deadline (ntpq: `ERR_INCOMPLETE`).
     #[error("incomplete response: {fragments} fragments, {octets} octets received")]
@@ -199,6 +204,19 @@ pub enum ControlError {
         /// [`ControlExchange::keeping_prefix`]: super::ControlExchange::keeping_prefix
         prefix: Vec<u8>,
     },
+}
+
+/// `2 attempts`, and what the server sent instead of an answer, if anything.
+fn timeout_text(attempts: u32, strays: u32, last: Option<IgnoreReason>) -> String {
+    let plural = |n: u32| if n == 1 { "" } else { "s" };
+    let mut text = format!("{attempts} attempt{}", plural(attempts));
+    if let Some(reason) = last.filter(|_| strays > 0) {
+        text.push_str(&format!(
+            " ({strays} datagram{} from the server ignored, the last: {reason})",
+            plural(strays)
+        ));
+    }
+    text
 }
 
 /// What is wrong with a response's MAC ([`ControlError::BadMac`]).
@@ -329,7 +347,11 @@ mod tests {
                 end: 20000,
                 max: 15360,
             },
-            ControlError::Timeout { attempts: 2 },
+            ControlError::Timeout {
+                attempts: 2,
+                strays: 0,
+                last_stray: None,
+            },
             ControlError::Incomplete {
                 fragments: 3,
                 octets: 1404,
@@ -346,7 +368,12 @@ mod tests {
             "server error: unknown variable"
         );
         assert_eq!(
-            ControlError::Timeout { attempts: 2 }.ntpq_message(AssocId::SYSTEM),
+            ControlError::Timeout {
+                attempts: 2,
+                strays: 0,
+                last_stray: None
+            }
+            .ntpq_message(AssocId::SYSTEM),
             "Request timed out"
         );
         assert_eq!(

@@ -34,6 +34,8 @@ pub struct ControlExchange {
     attempts: u32,
     authentic: bool,
     last_ignored: Option<IgnoreReason>,
+    strays: u32,
+    last_stray: Option<IgnoreReason>,
     patience: Option<Patience>,
     keep_prefix: bool,
 }
@@ -74,6 +76,8 @@ impl ControlExchange {
             attempts: 1,
             authentic: auth.is_some(),
             last_ignored: None,
+            strays: 0,
+            last_stray: None,
             patience: None,
             keep_prefix: false,
         };
@@ -228,6 +232,8 @@ impl Exchange for ControlExchange {
             } else {
                 ControlError::Timeout {
                     attempts: self.attempts,
+                    strays: self.strays,
+                    last_stray: self.last_stray,
                 }
             });
         }
@@ -241,6 +247,15 @@ impl Exchange for ControlExchange {
         self.authentic = self.auth.is_some();
         self.attempts += 1;
         Ok(self.datagram.clone())
+    }
+
+    fn on_stray(&mut self, datagram: &[u8]) {
+        // The checks of a reassembler for our sequence say what is wrong with it (a copy: a
+        // stray never changes what is held).
+        if let Ok(Push::Ignored(reason)) = self.reassembler.clone().push(datagram) {
+            self.strays = self.strays.saturating_add(1);
+            self.last_stray = Some(reason);
+        }
     }
 
     fn last_ignored(&self) -> Option<String> {
@@ -320,6 +335,39 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_says_what_the_server_sent_instead() {
+        let (mut ex, _) = start();
+        let spoofed = answer(Sequence(42), b"stratum=1\r\n")
+            .to_fragments(None)
+            .unwrap();
+        ex.on_stray(&spoofed[0]);
+        ex.on_stray(&[0x16; 8]);
+        ex.on_timeout().unwrap();
+        let err = ex.on_timeout().unwrap_err();
+        assert_eq!(
+            err,
+            ControlError::Timeout {
+                attempts: 2,
+                strays: 2,
+                last_stray: Some(IgnoreReason::Short(8)),
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "no response after 2 attempts (2 datagrams from the server ignored, the last: \
+             8 octets is shorter than a mode 6 header)"
+        );
+        let (mut ex, _) = start();
+        ex.on_stray(&spoofed[0]);
+        let err = ex.with_retries(0).on_timeout().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no response after 1 attempt (1 datagram from the server ignored, the last: wrong \
+             sequence 42)"
+        );
+    }
+
+    #[test]
     fn server_error() {
         let (mut ex, _) = start();
         let mut header =
@@ -340,7 +388,14 @@ mod tests {
         assert_eq!(ex.on_timeout(), Ok(first));
         assert_eq!(ex.key(), key);
         assert_eq!(ex.attempts(), 2);
-        assert_eq!(ex.on_timeout(), Err(ControlError::Timeout { attempts: 2 }));
+        assert_eq!(
+            ex.on_timeout(),
+            Err(ControlError::Timeout {
+                attempts: 2,
+                strays: 0,
+                last_stray: None
+            })
+        );
     }
 
     #[test]
@@ -418,7 +473,14 @@ mod tests {
     fn zero_retries() {
         let (ex, _) = start();
         let mut ex = ex.with_retries(0);
-        assert_eq!(ex.on_timeout(), Err(ControlError::Timeout { attempts: 1 }));
+        assert_eq!(
+            ex.on_timeout(),
+            Err(ControlError::Timeout {
+                attempts: 1,
+                strays: 0,
+                last_stray: None
+            })
+        );
     }
 
     #[test]
