@@ -133,9 +133,8 @@ pub fn run_with(
                 Some(m) if plan.mode != Mode::Set => {
                     writeln!(out, "{}", report::server_line(s, &m))?;
                 }
-                Some(_) => {}
                 None if any => eprintln!("ntpdate: {}: {}", s.name, report::server_reason(s)),
-                None => {}
+                Some(_) | None => {}
             }
         }
         for &i in &outcome.selection.falsetickers {
