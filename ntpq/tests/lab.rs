@@ -150,6 +150,29 @@ fn billboards_and_associations_match_the_reference() {
             &Normalizer::default(),
         );
         compare(lab, host, &["peers -4"], &Normalizer::default());
+        compare(
+            lab,
+            host,
+            &["ntpversion 1", "peers"],
+            &Normalizer::default(),
+        );
+    }
+    // Several hosts: the `server (local)` column as wide as the longest name given.
+    for hosts in [
+        vec![addr(lab.ntp3()), addr(lab.ntp1())],
+        vec![lab.ntp3().v6.to_string(), addr(lab.ntp2())],
+    ] {
+        let mut args = vec!["-n", "-c", "peers", "-c", "opeers"];
+        args.extend(hosts.iter().map(String::as_str));
+        let (o, t) = (ours(lab, &args), theirs(lab, &args));
+        let n = Normalizer::default();
+        assert_eq!(
+            masked(&o.stdout, &n),
+            masked(&t.stdout, &n),
+            "{hosts:?}\nours:\n{}\ntheirs:\n{}",
+            o.stdout,
+            t.stdout
+        );
     }
 }
 

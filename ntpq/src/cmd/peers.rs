@@ -153,9 +153,16 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
         );
     }
     let multi = s.host_count > 1;
-    let width = s.host_width.max(14);
+    // As ntpq: the column is as wide as the longest host name given (the heading is cut to
+    // it), a local address at most one character wider. The old billboard (`opeers`) heads
+    // it `server` and shows the host asked in it. (The reference sets that width for
+    // numeric hosts only in `peers`, so its `opeers` alone prints a column of width 0; ntpkit
+    // always uses the width `peers` uses.)
+    let width = s.host_width;
+    let old = layout == Layout::Opeers;
     if multi {
-        write!(out, "{:<width$.width$} ", "server (local)")?;
+        let heading = if old { "server" } else { "server (local)" };
+        write!(out, "{heading:<width$.width$} ")?;
     }
     writeln!(out, "{}", header(layout))?;
     if multi {
@@ -166,10 +173,10 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
     for row in rows {
         if multi {
             let local = match row.vars.local {
-                Some(ip) => s.display_name(ip),
-                None => s.host_name(),
+                Some(ip) if !old => s.display_name(ip),
+                _ => trunc_left(&s.host_name(), width),
             };
-            write!(out, "{local:<width$} ")?;
+            write!(out, "{local:<width$.cut$} ", cut = width + 1)?;
         }
         let line = row.render(s, layout, now, multi.then_some(width));
         writeln!(out, "{line}")?;
@@ -271,7 +278,12 @@ impl PeerRow {
 
     fn render(&self, s: &Session, layout: Layout, now: u32, multi: Option<usize>) -> String {
         let v = &self.vars;
-        let tally = v.status.selection.tally();
+        let tally = if s.version <= 1 {
+            // ntpq's decoding for `ntpversion 1`: two bits of the selection only.
+            [' ', '.', '+', '*'][usize::from((v.status.to_bits() >> 8) & 0x3)]
+        } else {
+            v.status.selection.tally()
+        };
         let mut line = String::new();
         if s.wide && self.remote.len() > 15 {
             let indent = multi.map_or(0, |w| w + 1) + 1 + 15 + 1;
