@@ -275,3 +275,24 @@ fn correct_answers_from_the_scripted_server_are_shown() {
         assert!(out.stdout.contains(result), "{command} signed:\n{out}");
     }
 }
+
+#[test]
+fn terminal_escapes_from_the_server_are_shown_escaped() {
+    // Variable text is shown, but a server cannot drive the terminal: ESC and BEL appear as
+    // `^[` and `^G` (ntpq's escaping) in variable lists; the billboard leaves such a refid out.
+    let lab = Lab::get();
+    for (command, shown) in [
+        ("rv", "version=\"^[]0;owned^G^[[2J\""),
+        ("peers", "*10.77.0.1 "),
+    ] {
+        let responder = lab.scripted_responder("silent", "escapes", "");
+        let addr = responder.v4.ip().to_string();
+        let out = run(lab, &addr, command, false);
+        out.assert_success();
+        assert!(out.stdout.contains(shown), "{command}:\n{out}");
+        assert!(
+            !out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'),
+            "{command}: raw escapes on stdout:\n{out}"
+        );
+    }
+}

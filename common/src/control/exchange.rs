@@ -156,21 +156,23 @@ impl ControlExchange {
         }
         // Too short for its count: the reassembler reports that.
         let fragment = ControlFragment::decode(datagram).ok()?;
-        match fragment.trailer {
-            None => Some(MacProblem::Missing),
-            Some(t) if t.key_id != key.id() => Some(MacProblem::WrongKey {
+        if ControlFragment::verify_datagram(datagram, key) {
+            return None;
+        }
+        Some(match fragment.trailer {
+            None => MacProblem::Missing,
+            Some(t) if t.key_id != key.id() => MacProblem::WrongKey {
                 got: t.key_id.0,
                 want: key.id().0,
-            }),
-            Some(_) if !fragment.verify(key) => Some(MacProblem::WrongDigest),
-            Some(_) => None,
-        }
+            },
+            Some(_) => MacProblem::WrongDigest,
+        })
     }
 
     /// Notes whether an accepted fragment carries a valid MAC made with our key.
     fn check_mac(&mut self, datagram: &[u8]) {
         if let Some((key, _)) = &self.auth {
-            let valid = ControlFragment::decode(datagram).is_ok_and(|f| f.verify(key));
+            let valid = ControlFragment::verify_datagram(datagram, key);
             self.authentic &= valid;
         }
     }
@@ -536,6 +538,18 @@ mod tests {
                 problem: MacProblem::Missing
             })
         );
+        // NTPsec 1.2.2: the key ID after padding to 8, the last 4 padding octets not zero
+        // (then the datagram also reads as a SHA1-length trailer after padding to 4).
+        let (mut ex, _) = start();
+        let mut odd = reply.clone();
+        odd.data = b"Config Succeeded!!!\r\n".to_vec(); // 12 + 21: padded to 36, then 40
+        let mut garbage = odd.to_fragments(None).unwrap().remove(0);
+        assert_eq!(garbage.len(), 36);
+        garbage.extend([0x01, 0x31, 0x32, 0x33]);
+        let mac = key.mac(&garbage);
+        garbage.extend(1_u32.to_be_bytes());
+        garbage.extend(mac);
+        assert!(matches!(ex.on_datagram(&garbage), Ok(Progress::Done(r)) if r.authenticated));
         // NTPsec's 4-octet alignment verifies too.
         let (mut ex, _) = start();
         let four = reply

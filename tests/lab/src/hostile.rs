@@ -76,6 +76,8 @@ pub enum ControlStep {
     UnterminatedQuote,
     /// A variable list with a 64 KiB value, as many fragments as that takes.
     HugeValue,
+    /// The correct answer with terminal escapes (ESC, BEL) in `version` and `refid`.
+    Escapes,
     /// No answer.
     Silent,
 }
@@ -154,6 +156,7 @@ impl FromStr for ControlStep {
             ("nomac", None) => Self::NoMac,
             ("unterminated", None) => Self::UnterminatedQuote,
             ("value-64k", None) => Self::HugeValue,
+            ("escapes", None) => Self::Escapes,
             ("silent", None) => Self::Silent,
             _ => return Err(format!("unknown mode 6 step '{s}'")),
         })
@@ -401,6 +404,12 @@ pub fn control_replies(
             v.extend_from_slice(b"\", stratum=2\r\n");
             v
         }
+        // Text answers only (READSTAT of the system is binary).
+        ControlStep::Escapes if data.is_ascii() => String::from_utf8_lossy(&data)
+            .replace("ntpd 4.2.8p15 hostile", "\u{1b}]0;owned\u{7}\u{1b}[2J")
+            .replace("refid=10.77.0.1", "refid=\u{1b}[31mX")
+            .replace("refid=LOCL", "refid=\u{1b}[31mX")
+            .into_bytes(),
         _ => data,
     };
     let asked = control_key_id(request, head.count);
@@ -445,7 +454,8 @@ pub fn control_replies(
         | ControlStep::MacWrongLength
         | ControlStep::MacWrongDigest
         | ControlStep::NoMac
-        | ControlStep::UnterminatedQuote => plain(good()),
+        | ControlStep::UnterminatedQuote
+        | ControlStep::Escapes => plain(good()),
         ControlStep::HugeValue => plain(
             fragments(&head, status, &data, 468)
                 .into_iter()
@@ -927,6 +937,8 @@ mod tests {
         assert!(data(&huge).len() > 65_536);
         assert!(huge.iter().all(|o| header(&o.data).5 <= 468));
         assert!(one(ControlStep::Silent).is_empty());
+        let escapes = data(&one(ControlStep::Escapes));
+        assert_eq!(escapes.iter().filter(|&&b| b == 0x1b).count(), 3);
     }
 
     #[test]
