@@ -438,13 +438,17 @@ impl Session {
                 },
                 Err(TransportError::Exchange(Unanswered { error, traffic })) => {
                     let outcome = match error {
-                        PrivateError::Timeout => "timeout",
+                        PrivateError::Timeout | PrivateError::NoValidAnswer { .. } => "timeout",
                         PrivateError::Incomplete => "incomplete",
                         _ => "malformed",
                     };
                     self.record(&request, signed, &traffic, outcome);
                     return Err(match error {
                         PrivateError::Timeout => self.diagnose_silence(host),
+                        // The server answers mode 7, but nothing it sent answers us.
+                        e @ PrivateError::NoValidAnswer { .. } => {
+                            CmdError::NoValidAnswer(e.to_string())
+                        }
                         PrivateError::Incomplete => CmdError::Incomplete,
                         other => CmdError::Failed(format!("bad response: {other}")),
                     });

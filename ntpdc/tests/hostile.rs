@@ -14,11 +14,33 @@ const TIMEOUT_MS: u64 = 300;
 
 /// (mode 7 step, exit code, what the error line says, mode 7 requests sent at most)
 const CASES: &[(&str, i32, &str, usize)] = &[
+    // From another address: never the server's.
     ("spoof-addr", 3, "timed out, nothing received", 2),
-    ("bad-code", 3, "timed out, nothing received", 2),
-    ("no-r-bit", 3, "timed out, nothing received", 2),
-    ("bad-impl", 3, "timed out, nothing received", 2),
-    ("short", 3, "timed out, nothing received", 2),
+    // From the server's address, ignored, and named.
+    (
+        "bad-code",
+        3,
+        "timed out, nothing valid received (2 datagrams from the server ignored, the last: implementation/request",
+        2,
+    ),
+    (
+        "no-r-bit",
+        3,
+        "timed out, nothing valid received (2 datagrams from the server ignored, the last: request packet, wanted response)",
+        2,
+    ),
+    (
+        "bad-impl",
+        3,
+        "timed out, nothing valid received (2 datagrams from the server ignored, the last: implementation/request",
+        2,
+    ),
+    (
+        "short",
+        3,
+        "timed out, nothing valid received (2 datagrams from the server ignored, the last: short (4 octet) packet)",
+        2,
+    ),
     ("count-long", 1, "malformed response: 5 items of", 1),
     (
         "item-size",

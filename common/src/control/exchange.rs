@@ -204,6 +204,8 @@ impl Exchange for ControlExchange {
         match self.reassembler.push(datagram)? {
             Push::Ignored(reason) => {
                 self.last_ignored = Some(reason);
+                self.strays = self.strays.saturating_add(1);
+                self.last_stray = Some(reason);
                 Ok(Progress::Pending)
             }
             Push::Accepted => {
