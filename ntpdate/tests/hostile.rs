@@ -56,6 +56,12 @@ fn ntpdate_fails_cleanly_on_spoofed_sources_and_foreign_macs() {
             banners: &[],
         }
         .check(&label, &out);
+        // The key signs the requests; it never shows.
+        let secret = lab.key(1).secret;
+        assert!(
+            !out.stdout.contains(secret) && !out.stderr.contains(secret),
+            "{label}: key material in the output:\n{out}"
+        );
         let seen = responder.settled_requests().len();
         assert!(
             (1..=most).contains(&seen),
