@@ -54,6 +54,12 @@ pub trait Exchange {
         None
     }
 
+    /// A datagram from this exchange's peer that no running exchange expects (another
+    /// sequence number or opcode, a request, a truncated header): the exchange may remember
+    /// it, to say when it gives up what the peer sent instead of an answer. The default
+    /// ignores it.
+    fn on_stray(&mut self, _datagram: &[u8]) {}
+
     /// How long to wait for the next datagram, when the exchange has its own idea (e.g. a
     /// short wait between the fragments of a burst); `None` (the default) leaves it to the
     /// transport's timeout.

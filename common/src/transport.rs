@@ -332,6 +332,9 @@ impl<'t, E: Exchange, T> Pipeline<'t, E, T> {
         let key = E::key_of(datagram);
         let Some((key, r)) = key.and_then(|key| Some((key, self.running.get_mut(&(from, key))?)))
         else {
+            for r in self.running.values_mut().filter(|r| r.peer == from) {
+                r.exchange.on_stray(datagram);
+            }
             observe(TransportEvent::Dropped {
                 from,
                 datagram,

@@ -126,13 +126,15 @@ pub fn run_with(
     let outcome = Outcome::select(servers);
 
     if text {
+        // When no server is usable, the one closing line names every server's reason.
+        let any = outcome.chosen().is_some();
         for (i, s) in outcome.servers.iter().enumerate() {
             match outcome.best_measurement(i) {
                 Some(m) if plan.mode != Mode::Set => {
                     writeln!(out, "{}", report::server_line(s, &m))?;
                 }
-                Some(_) => {}
-                None => eprintln!("ntpdate: {}: {}", s.name, report::server_reason(s)),
+                None if any => eprintln!("ntpdate: {}: {}", s.name, report::server_reason(s)),
+                Some(_) | None => {}
             }
         }
         for &i in &outcome.selection.falsetickers {

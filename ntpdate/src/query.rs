@@ -361,6 +361,14 @@ fn judge(server: &mut ServerState, result: Outcome, plan: &Plan) -> SampleResult
             format!("authentication failed: {e}"),
             Failure::Authentication,
         ),
+        // A MAC trailer of an impossible length in a reply to our signed request: its MAC
+        // cannot be verified, which is an authentication failure, not a server fault.
+        Err(TransportError::Exchange(e @ PacketError::TrailerLength(_))) if plan.key.is_some() => {
+            rejected(
+                format!("authentication failed: {e}"),
+                Failure::Authentication,
+            )
+        }
         Err(TransportError::Exchange(e)) => rejected(e.to_string(), Failure::Rejected),
         Err(e @ TransportError::Io(_)) => {
             let what = e.to_string();

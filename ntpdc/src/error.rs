@@ -14,6 +14,10 @@ pub enum CmdError {
     /// Nothing came back, and mode 6 went unanswered too (or was not tried).
     #[error("timed out, nothing received")]
     Timeout,
+    /// Datagrams came back, but none answered the request (see
+    /// [`ntpkit::private::PrivateError::NoValidAnswer`]).
+    #[error("{0}")]
+    NoValidAnswer(String),
     /// Part of a response came back.
     #[error("timed out with incomplete data")]
     Incomplete,
@@ -39,7 +43,7 @@ impl CmdError {
         match self {
             Self::Server(_) | Self::Mode7Disabled(_) | Self::Failed(_) => 1,
             Self::Usage(_) => 2,
-            Self::Timeout | Self::Incomplete | Self::Io(_) => 3,
+            Self::Timeout | Self::NoValidAnswer(_) | Self::Incomplete | Self::Io(_) => 3,
             Self::Refused(_) => 4,
         }
     }
@@ -57,7 +61,7 @@ impl CmdError {
                 InfoCode::Okay | InfoCode::Unknown(_) => "server_error",
             },
             Self::Refused(_) => "permission_denied",
-            Self::Timeout => "timeout",
+            Self::Timeout | Self::NoValidAnswer(_) => "timeout",
             Self::Incomplete => "incomplete",
             Self::Mode7Disabled(_) => "mode7_disabled",
             Self::Usage(_) => "usage",

@@ -79,6 +79,10 @@ impl Exchange for MeteredExchange {
         }
     }
 
+    fn on_stray(&mut self, datagram: &[u8]) {
+        self.inner.on_stray(datagram);
+    }
+
     fn on_timeout(&mut self) -> Result<Vec<u8>, Unanswered> {
         match self.inner.on_timeout() {
             Ok(datagram) => {

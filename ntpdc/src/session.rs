@@ -247,7 +247,7 @@ pub struct Settings {
     pub timeout_ms: u64,
     /// Added to the clock for authentication timestamps.
     pub delay_ms: i64,
-    /// Show reference clocks (and `/etc/hosts` names) instead of bare addresses.
+    /// Show reference clocks and hosts by name instead of bare addresses.
     pub hostnames: bool,
     /// Debug level.
     pub debug: u32,
@@ -438,13 +438,17 @@ impl Session {
                 },
                 Err(TransportError::Exchange(Unanswered { error, traffic })) => {
                     let outcome = match error {
-                        PrivateError::Timeout => "timeout",
+                        PrivateError::Timeout | PrivateError::NoValidAnswer { .. } => "timeout",
                         PrivateError::Incomplete => "incomplete",
                         _ => "malformed",
                     };
                     self.record(&request, signed, &traffic, outcome);
                     return Err(match error {
                         PrivateError::Timeout => self.diagnose_silence(host),
+                        // The server answers mode 7, but nothing it sent answers us.
+                        e @ PrivateError::NoValidAnswer { .. } => {
+                            CmdError::NoValidAnswer(e.to_string())
+                        }
                         PrivateError::Incomplete => CmdError::Incomplete,
                         other => CmdError::Failed(format!("bad response: {other}")),
                     });

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use anyhow::Context;
-use ntpkit::control::{ControlError, ErrorCode};
+use ntpkit::control::{ControlError, ErrorCode, MruError};
 use ntpkit::transport::TransportError;
 use ntpkit_shell::build::{opt, req, spec};
 use ntpkit_shell::{ArgKind::*, ArgSpec, CommandSpec, CommandTable, Flow, Handler, Invocation};
@@ -303,20 +303,26 @@ impl Handler for Ntpq {
 }
 
 /// The exit status for an error: 3 timeout or unreachable, 4 authentication refused or not
-/// possible, 2 usage, 1 anything else.
+/// possible or a response MAC that does not verify, 2 usage, 1 anything else.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    fn control(c: &ControlError) -> u8 {
+        match c {
+            ControlError::Timeout { .. } => 3,
+            ControlError::Server(ErrorCode::Permission) | ControlError::BadMac { .. } => 4,
+            _ => 1,
+        }
+    }
     for cause in err.chain() {
         if let Some(c) = cause.downcast_ref::<ControlError>() {
-            return match c {
-                ControlError::Timeout { .. } => 3,
-                ControlError::Server(ErrorCode::Permission) => 4,
-                _ => 1,
-            };
+            return control(c);
+        }
+        if let Some(MruError::Control(c)) = cause.downcast_ref::<MruError>() {
+            return control(c);
         }
         if let Some(t) = cause.downcast_ref::<TransportError<ControlError>>() {
             return match t {
-                TransportError::Io(_) | TransportError::Exchange(ControlError::Timeout { .. }) => 3,
-                TransportError::Exchange(_) => 1,
+                TransportError::Io(_) => 3,
+                TransportError::Exchange(c) => control(c),
             };
         }
         if cause.downcast_ref::<NoKey>().is_some() {

@@ -313,8 +313,28 @@ impl Session {
                     .collect();
             }
         };
+        let lists: Vec<bool> = queries
+            .iter()
+            .map(|q| {
+                matches!(
+                    q.request.opcode,
+                    ControlOpcode::ReadVariables | ControlOpcode::ReadClock
+                )
+            })
+            .collect();
         self.link
             .run(peer, queries, self.debug, &mut self.sequences)
+            .into_iter()
+            .zip(lists)
+            .map(|(answer, list)| match answer {
+                // A variable list that does not parse is not shown in part: a server that
+                // sends one is broken or hostile, and the items before the fault may be too.
+                Ok((response, _)) if list && let Err(e) = response.variables() => {
+                    Err(anyhow!("malformed variable list: {e}"))
+                }
+                other => other,
+            })
+            .collect()
     }
 
     /// READSTAT: refreshes and returns the association cache, sorted by ID.

@@ -39,7 +39,7 @@ fn last_len() -> usize {
 
 /// A system variable list of two fragments (491 octets).
 fn rv_data() -> String {
-    format!("stratum=2, {}", "x".repeat(480))
+    format!("stratum=2, filler=\"{}\"", "x".repeat(471))
 }
 
 fn misbehaving_server() -> SocketAddr {

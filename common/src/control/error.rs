@@ -10,6 +10,7 @@ use std::fmt;
 use thiserror::Error;
 
 use super::header::AssocId;
+use super::reassembly::IgnoreReason;
 
 /// The code a server puts in the status high octet of an error (E bit) response (§4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -167,11 +168,28 @@ pub enum ControlError {
         /// The byte limit.
         max: usize,
     },
+    /// Two fragments at the same offset carry different data: the answer cannot be trusted
+    /// (ntpq keeps the first and ignores the second).
+    #[error("two response fragments at offset {offset} carry different data")]
+    ConflictingFragment {
+        /// The offset both fragments claim.
+        offset: u16,
+    },
+    /// A response to a signed request does not carry a valid MAC made with the request's key.
+    #[error("response MAC {problem}")]
+    BadMac {
+        /// What is wrong with it.
+        problem: MacProblem,
+    },
     /// Nothing arrived before the last deadline (ntpq: `ERR_TIMEOUT`).
-    #[error("no response after {attempts} attempts")]
+    #[error("no response after {}", timeout_text(*attempts, *strays, *last_stray))]
     Timeout {
         /// Datagrams sent, the first included.
         attempts: u32,
+        /// Datagrams the server sent meanwhile that answered no request of ours.
+        strays: u32,
+        /// What was wrong with the last of them.
+        last_stray: Option<IgnoreReason>,
     },
     /// Some fragments arrived but not all before the last deadline (ntpq: `ERR_INCOMPLETE`).
     #[error("incomplete response: {fragments} fragments, {octets} octets received")]
@@ -186,6 +204,45 @@ pub enum ControlError {
         /// [`ControlExchange::keeping_prefix`]: super::ControlExchange::keeping_prefix
         prefix: Vec<u8>,
     },
+}
+
+/// `2 attempts`, and what the server sent instead of an answer, if anything.
+fn timeout_text(attempts: u32, strays: u32, last: Option<IgnoreReason>) -> String {
+    let plural = |n: u32| if n == 1 { "" } else { "s" };
+    let mut text = format!("{attempts} attempt{}", plural(attempts));
+    if let Some(reason) = last.filter(|_| strays > 0) {
+        text.push_str(&format!(
+            " ({strays} datagram{} from the server ignored, the last: {reason})",
+            plural(strays)
+        ));
+    }
+    text
+}
+
+/// What is wrong with a response's MAC ([`ControlError::BadMac`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacProblem {
+    /// No MAC trailer (or one of an impossible length).
+    Missing,
+    /// The trailer names another key than the request's.
+    WrongKey {
+        /// The key ID the response names.
+        got: u32,
+        /// The request's key ID.
+        want: u32,
+    },
+    /// The digest does not verify with the request's key.
+    WrongDigest,
+}
+
+impl std::fmt::Display for MacProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing => f.write_str("missing or of a wrong length"),
+            Self::WrongKey { got, want } => write!(f, "made with key {got}, not key {want}"),
+            Self::WrongDigest => f.write_str("does not verify"),
+        }
+    }
 }
 
 impl ControlError {
@@ -204,6 +261,7 @@ impl ControlError {
                 "Buffer size exceeded for returned data".to_owned()
             }
             Self::Timeout { .. } => "Request timed out".to_owned(),
+            Self::ConflictingFragment { .. } | Self::BadMac { .. } => self.to_string(),
         }
     }
 }
@@ -289,7 +347,11 @@ mod tests {
                 end: 20000,
                 max: 15360,
             },
-            ControlError::Timeout { attempts: 2 },
+            ControlError::Timeout {
+                attempts: 2,
+                strays: 0,
+                last_stray: None,
+            },
             ControlError::Incomplete {
                 fragments: 3,
                 octets: 1404,
@@ -306,7 +368,12 @@ mod tests {
             "server error: unknown variable"
         );
         assert_eq!(
-            ControlError::Timeout { attempts: 2 }.ntpq_message(AssocId::SYSTEM),
+            ControlError::Timeout {
+                attempts: 2,
+                strays: 0,
+                last_stray: None
+            }
+            .ntpq_message(AssocId::SYSTEM),
             "Request timed out"
         );
         assert_eq!(

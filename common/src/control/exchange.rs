@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::error::ControlError;
+use super::error::{ControlError, MacProblem};
 use super::header::{CONTROL_HEADER_LEN, ControlHeader, ControlOpcode, Sequence};
 use super::reassembly::{IgnoreReason, Push, Reassembler, ReassemblyLimits};
 use super::request::{ControlRequest, MacAlignment};
@@ -34,6 +34,8 @@ pub struct ControlExchange {
     attempts: u32,
     authentic: bool,
     last_ignored: Option<IgnoreReason>,
+    strays: u32,
+    last_stray: Option<IgnoreReason>,
     patience: Option<Patience>,
     keep_prefix: bool,
 }
@@ -74,6 +76,8 @@ impl ControlExchange {
             attempts: 1,
             authentic: auth.is_some(),
             last_ignored: None,
+            strays: 0,
+            last_stray: None,
             patience: None,
             keep_prefix: false,
         };
@@ -134,10 +138,41 @@ impl ControlExchange {
         self.auth.as_ref().map(|(key, alignment)| (key, *alignment))
     }
 
+    /// What is wrong with the MAC of a datagram answering our signed request: ntpd signs
+    /// every fragment of such an answer with the request's key, so a fragment of ours (our
+    /// sequence and opcode, a response) without a valid MAC is forged or corrupted, and the
+    /// answer must not be taken. Error responses are exempt: ntpd sends them unsigned when
+    /// it did not accept the request's MAC. `None` for datagrams of others and for
+    /// unsigned requests.
+    fn mac_problem(&self, datagram: &[u8]) -> Option<MacProblem> {
+        let (key, _) = self.auth.as_ref()?;
+        let header = ControlHeader::decode(datagram).ok()?;
+        let ours = header.response
+            && !header.error
+            && header.sequence == self.sequence
+            && header.opcode == self.request.opcode;
+        if !ours {
+            return None;
+        }
+        // Too short for its count: the reassembler reports that.
+        let fragment = ControlFragment::decode(datagram).ok()?;
+        if ControlFragment::verify_datagram(datagram, key) {
+            return None;
+        }
+        Some(match fragment.trailer {
+            None => MacProblem::Missing,
+            Some(t) if t.key_id != key.id() => MacProblem::WrongKey {
+                got: t.key_id.0,
+                want: key.id().0,
+            },
+            Some(_) => MacProblem::WrongDigest,
+        })
+    }
+
     /// Notes whether an accepted fragment carries a valid MAC made with our key.
     fn check_mac(&mut self, datagram: &[u8]) {
         if let Some((key, _)) = &self.auth {
-            let valid = ControlFragment::decode(datagram).is_ok_and(|f| f.verify(key));
+            let valid = ControlFragment::verify_datagram(datagram, key);
             self.authentic &= valid;
         }
     }
@@ -163,9 +198,14 @@ impl Exchange for ControlExchange {
 
     fn on_datagram(&mut self, datagram: &[u8]) -> Result<Progress<ControlResponse>, ControlError> {
         self.last_ignored = None;
+        if let Some(problem) = self.mac_problem(datagram) {
+            return Err(ControlError::BadMac { problem });
+        }
         match self.reassembler.push(datagram)? {
             Push::Ignored(reason) => {
                 self.last_ignored = Some(reason);
+                self.strays = self.strays.saturating_add(1);
+                self.last_stray = Some(reason);
                 Ok(Progress::Pending)
             }
             Push::Accepted => {
@@ -196,6 +236,8 @@ impl Exchange for ControlExchange {
             } else {
                 ControlError::Timeout {
                     attempts: self.attempts,
+                    strays: self.strays,
+                    last_stray: self.last_stray,
                 }
             });
         }
@@ -209,6 +251,15 @@ impl Exchange for ControlExchange {
         self.authentic = self.auth.is_some();
         self.attempts += 1;
         Ok(self.datagram.clone())
+    }
+
+    fn on_stray(&mut self, datagram: &[u8]) {
+        // The checks of a reassembler for our sequence say what is wrong with it (a copy: a
+        // stray never changes what is held).
+        if let Ok(Push::Ignored(reason)) = self.reassembler.clone().push(datagram) {
+            self.strays = self.strays.saturating_add(1);
+            self.last_stray = Some(reason);
+        }
     }
 
     fn last_ignored(&self) -> Option<String> {
@@ -288,6 +339,39 @@ mod tests {
     }
 
     #[test]
+    fn a_timeout_says_what_the_server_sent_instead() {
+        let (mut ex, _) = start();
+        let spoofed = answer(Sequence(42), b"stratum=1\r\n")
+            .to_fragments(None)
+            .unwrap();
+        ex.on_stray(&spoofed[0]);
+        ex.on_stray(&[0x16; 8]);
+        ex.on_timeout().unwrap();
+        let err = ex.on_timeout().unwrap_err();
+        assert_eq!(
+            err,
+            ControlError::Timeout {
+                attempts: 2,
+                strays: 2,
+                last_stray: Some(IgnoreReason::Short(8)),
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "no response after 2 attempts (2 datagrams from the server ignored, the last: \
+             8 octets is shorter than a mode 6 header)"
+        );
+        let (mut ex, _) = start();
+        ex.on_stray(&spoofed[0]);
+        let err = ex.with_retries(0).on_timeout().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no response after 1 attempt (1 datagram from the server ignored, the last: wrong \
+             sequence 42)"
+        );
+    }
+
+    #[test]
     fn server_error() {
         let (mut ex, _) = start();
         let mut header =
@@ -308,7 +392,14 @@ mod tests {
         assert_eq!(ex.on_timeout(), Ok(first));
         assert_eq!(ex.key(), key);
         assert_eq!(ex.attempts(), 2);
-        assert_eq!(ex.on_timeout(), Err(ControlError::Timeout { attempts: 2 }));
+        assert_eq!(
+            ex.on_timeout(),
+            Err(ControlError::Timeout {
+                attempts: 2,
+                strays: 0,
+                last_stray: None
+            })
+        );
     }
 
     #[test]
@@ -386,7 +477,14 @@ mod tests {
     fn zero_retries() {
         let (ex, _) = start();
         let mut ex = ex.with_retries(0);
-        assert_eq!(ex.on_timeout(), Err(ControlError::Timeout { attempts: 1 }));
+        assert_eq!(
+            ex.on_timeout(),
+            Err(ControlError::Timeout {
+                attempts: 1,
+                strays: 0,
+                last_stray: None
+            })
+        );
     }
 
     #[test]
@@ -408,21 +506,71 @@ mod tests {
         assert_eq!(sent.len(), 52);
         let mut reply = answer(Sequence(3), b"Config Succeeded\r\n");
         reply.opcode = ControlOpcode::Configure;
-        for (signer, want) in [(Some(&key), true), (Some(&other), false), (None, false)] {
+        let wrong_id = Key::new(KeyId(99), KeyType::Md5, b"password".to_vec());
+        let cases = [
+            (Some(&key), None),
+            (Some(&other), Some(MacProblem::WrongDigest)),
+            (
+                Some(&wrong_id),
+                Some(MacProblem::WrongKey { got: 99, want: 1 }),
+            ),
+            (None, Some(MacProblem::Missing)),
+        ];
+        for (signer, problem) in cases {
             let (mut ex, _) = start();
             let frames = reply
                 .to_fragments(signer.map(|k| (k, MacAlignment::Eight)))
                 .unwrap();
-            match ex.on_datagram(&frames[0]) {
-                Ok(Progress::Done(r)) => assert_eq!(r.authenticated, want),
+            match (ex.on_datagram(&frames[0]), problem) {
+                (Ok(Progress::Done(r)), None) => assert!(r.authenticated),
+                (Err(ControlError::BadMac { problem: got }), Some(want)) => assert_eq!(got, want),
                 other => panic!("{other:?}"),
             }
         }
+        // A digest cut short (10 octets): no trailer is recognised.
+        let (mut ex, _) = start();
+        let mut short = reply
+            .to_fragments(Some((&key, MacAlignment::Eight)))
+            .unwrap()[0]
+            .clone();
+        short.truncate(short.len() - 6);
+        assert_eq!(
+            ex.on_datagram(&short),
+            Err(ControlError::BadMac {
+                problem: MacProblem::Missing
+            })
+        );
+        // NTPsec 1.2.2: the key ID after padding to 8, the last 4 padding octets not zero
+        // (then the datagram also reads as a SHA1-length trailer after padding to 4).
+        let (mut ex, _) = start();
+        let mut odd = reply.clone();
+        odd.data = b"Config Succeeded!!!\r\n".to_vec(); // 12 + 21: padded to 36, then 40
+        let mut garbage = odd.to_fragments(None).unwrap().remove(0);
+        assert_eq!(garbage.len(), 36);
+        garbage.extend([0x01, 0x31, 0x32, 0x33]);
+        let mac = key.mac(&garbage);
+        garbage.extend(1_u32.to_be_bytes());
+        garbage.extend(mac);
+        assert!(matches!(ex.on_datagram(&garbage), Ok(Progress::Done(r)) if r.authenticated));
+        // NTPsec's 4-octet alignment verifies too.
+        let (mut ex, _) = start();
+        let four = reply
+            .to_fragments(Some((&key, MacAlignment::Four)))
+            .unwrap();
+        assert!(matches!(ex.on_datagram(&four[0]), Ok(Progress::Done(r)) if r.authenticated));
+        // Unsigned error responses and other exchanges' datagrams are not judged.
+        let (mut ex, _) = start();
+        let mut foreign = reply.clone();
+        foreign.sequence = Sequence(9);
+        let frames = foreign.to_fragments(None).unwrap();
+        assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
         // A resend after partial data is signed again with the new sequence.
         let (mut ex, _) = start();
         let mut long = reply.clone();
         long.data = vec![b'x'; 600];
-        let frames = long.to_fragments(None).unwrap();
+        let frames = long
+            .to_fragments(Some((&key, MacAlignment::Eight)))
+            .unwrap();
         assert_eq!(ex.on_datagram(&frames[0]), Ok(Progress::Pending));
         let resent = ex.on_timeout().unwrap();
         let frag = ControlFragment::decode(&resent).unwrap();

@@ -32,7 +32,7 @@ mod vars;
 #[cfg(test)]
 mod test_gens;
 
-pub use error::{ControlError, ErrorCode};
+pub use error::{ControlError, ErrorCode, MacProblem};
 pub use exchange::ControlExchange;
 pub use header::{
     AssocId, CONTROL_HEADER_LEN, CONTROL_MAX_DATA, ControlHeader, ControlOpcode, MODE_CONTROL,

@@ -643,7 +643,12 @@ mod tests {
             .unwrap();
         assert!(!c.needs_nonce(t0 + Duration::from_secs(17)));
         // ntpd ignores a request with a nonce it does not accept: a timeout may mean that.
-        c.on_error(ControlError::Timeout { attempts: 2 }).unwrap();
+        c.on_error(ControlError::Timeout {
+            attempts: 2,
+            strays: 0,
+            last_stray: None,
+        })
+        .unwrap();
         assert!(c.needs_nonce(t0));
     }
 
@@ -652,7 +657,12 @@ mod tests {
         let t0 = Instant::now();
         let mut c = MruCollector::new(Vec::new());
         c.set_nonce(&vars("nonce=n"), t0).unwrap();
-        c.on_error(ControlError::Timeout { attempts: 2 }).unwrap();
+        c.on_error(ControlError::Timeout {
+            attempts: 2,
+            strays: 0,
+            last_stray: None,
+        })
+        .unwrap();
         assert!(c.request().contains("frags=64"));
         c.on_error(ControlError::Server(ErrorCode::BadValue))
             .unwrap();

@@ -236,12 +236,23 @@ impl Reassembler {
                 max: self.limits.max_fragments,
             });
         }
-        if let Some(reason) = self.collides(header.offset, end) {
-            return Ok(Push::Ignored(reason));
-        }
         let data = datagram
             .get(CONTROL_HEADER_LEN..CONTROL_HEADER_LEN + count)
             .unwrap_or_default();
+        // A repeat of a held fragment is harmless (the network duplicated it); the same offset
+        // with other data means someone else is answering too, and neither can be trusted.
+        if self
+            .pieces
+            .get(&header.offset)
+            .is_some_and(|held| held.as_slice() != data)
+        {
+            return Err(ControlError::ConflictingFragment {
+                offset: header.offset,
+            });
+        }
+        if let Some(reason) = self.collides(header.offset, end) {
+            return Ok(Push::Ignored(reason));
+        }
         self.pieces.insert(header.offset, data.to_vec());
         if !header.more {
             self.last = Some(FinalFragment {
@@ -404,7 +415,7 @@ mod tests {
         assert_eq!(re.push(&frag(0, b"aaaa", true)), Ok(Push::Accepted));
         let table = [
             (
-                frag(0, b"zzzz", true),
+                frag(0, b"aaaa", true),
                 IgnoreReason::Duplicate { offset: 0 },
             ),
             (frag(2, b"zzzz", true), IgnoreReason::Overlap { offset: 2 }),
@@ -426,6 +437,60 @@ mod tests {
         assert_eq!(re.push(&frag(4, b"bbbb", true)), Ok(Push::Accepted));
         let r = complete(re.push(&frag(8, b"cccc", true)));
         assert_eq!(r.data, b"aaaabbbbccccdddd");
+    }
+
+    #[test]
+    fn a_duplicate_with_other_data_fails_the_response() {
+        let mut re = reassembler();
+        assert_eq!(re.push(&frag(0, b"aaaa", true)), Ok(Push::Accepted));
+        assert_eq!(
+            re.push(&frag(0, b"aaaa", true)),
+            Ok(Push::Ignored(IgnoreReason::Duplicate { offset: 0 }))
+        );
+        assert_eq!(
+            re.push(&frag(0, b"zzzz", true)),
+            Err(ControlError::ConflictingFragment { offset: 0 })
+        );
+        // Also when the copy is longer or shorter.
+        let mut re = reassembler();
+        assert_eq!(re.push(&frag(0, b"aaaa", true)), Ok(Push::Accepted));
+        assert_eq!(
+            re.push(&frag(0, b"aaaabbbb", true)),
+            Err(ControlError::ConflictingFragment { offset: 0 })
+        );
+    }
+
+    #[test]
+    fn hostile_fragment_streams_end_within_the_limits() {
+        // M bit forever: the 33rd fragment ends it.
+        let mut re = reassembler();
+        for i in 0..32_u16 {
+            assert_eq!(re.push(&frag(i * 4, b"mmmm", true)), Ok(Push::Accepted));
+        }
+        assert_eq!(
+            re.push(&frag(128, b"mmmm", true)),
+            Err(ControlError::TooManyFragments { max: 32 })
+        );
+        // An offset 135 fragments in.
+        let mut re = reassembler();
+        assert_eq!(
+            re.push(&frag(65_000, b"late", false)),
+            Err(ControlError::TooMuchData {
+                end: 65_004,
+                max: 32 * 480
+            })
+        );
+        // A count beyond the datagram.
+        let mut re = reassembler();
+        let mut long = frag(0, b"abcd", false);
+        long[10..12].copy_from_slice(&400_u16.to_be_bytes());
+        assert_eq!(
+            re.push(&long),
+            Err(ControlError::TruncatedFragment {
+                count: 400,
+                available: 4
+            })
+        );
     }
 
     #[test]

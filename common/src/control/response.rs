@@ -112,6 +112,33 @@ impl<'a> ControlFragment<'a> {
         self.trailer
             .is_some_and(|t| t.key_id == key.id() && key.verify(self.signed, t.mac))
     }
+
+    /// Whether `datagram` carries a MAC made with `key` after its data padded to 8 octets or
+    /// to 4, whichever verifies. [`ControlFragment::decode`] must guess the position from the
+    /// padding; NTPsec 1.2.2 puts the key ID after the data padded to 8 but does not always
+    /// zero the last 4 padding octets (the lab saw `01 31 32 33` there), which reads as a
+    /// trailer after padding to 4 of the right length for SHA1.
+    #[must_use]
+    pub fn verify_datagram(datagram: &[u8], key: &Key) -> bool {
+        let Ok(header) = ControlHeader::decode(datagram) else {
+            return false;
+        };
+        let end = CONTROL_HEADER_LEN + usize::from(header.count);
+        [end.next_multiple_of(8), end.next_multiple_of(4)]
+            .into_iter()
+            .filter(|&at| {
+                datagram
+                    .len()
+                    .checked_sub(at)
+                    .is_some_and(|rest| (4..=MAX_TRAILER).contains(&rest) && rest % 4 == 0)
+            })
+            .any(|at| {
+                let (signed, tail) = datagram.split_at(at);
+                let mut t = Reader::new(tail);
+                t.u32()
+                    .is_ok_and(|id| KeyId(id) == key.id() && key.verify(signed, t.rest()))
+            })
+    }
 }
 
 /// Where the key ID starts, if a plausible trailer follows the data ending at `end`.

@@ -15,7 +15,7 @@ use super::PrivateError;
 use super::header::{Implementation, InfoCode, MODE_PRIVATE, PrivateHeader, RequestCode};
 use super::items::{ConfPeerItem, PrivateItem};
 use super::request::{PrivateRequest, RequestSize};
-use super::response::{FragmentOutcome, PrivateReassembler, PrivateResponse};
+use super::response::{FragmentOutcome, IgnoreReason, PrivateReassembler, PrivateResponse};
 
 /// A mode 7 request in flight: sends once, resends once on timeout, and completes when the
 /// reassembled response is complete or the server reports an error.
@@ -28,6 +28,8 @@ pub struct PrivateExchange {
     datagram: Vec<u8>,
     reassembler: PrivateReassembler,
     resent: bool,
+    strays: u32,
+    last_stray: Option<IgnoreReason>,
 }
 
 impl PrivateExchange {
@@ -50,6 +52,8 @@ impl PrivateExchange {
             datagram: datagram.clone(),
             reassembler: PrivateReassembler::new(request.implementation, request.code),
             resent: false,
+            strays: 0,
+            last_stray: None,
         };
         Ok((exchange, datagram))
     }
@@ -73,8 +77,19 @@ impl Exchange for PrivateExchange {
     fn on_datagram(&mut self, datagram: &[u8]) -> Result<Progress<PrivateResponse>, PrivateError> {
         Ok(match self.reassembler.push(datagram)? {
             FragmentOutcome::Complete(response) => Progress::Done(response),
-            FragmentOutcome::Accepted | FragmentOutcome::Ignored(_) => Progress::Pending,
+            FragmentOutcome::Ignored(reason) => {
+                self.note_stray(reason);
+                Progress::Pending
+            }
+            FragmentOutcome::Accepted => Progress::Pending,
         })
+    }
+
+    fn on_stray(&mut self, datagram: &[u8]) {
+        // A copy of the reassembler says what is wrong with it; a stray changes nothing held.
+        if let Ok(FragmentOutcome::Ignored(reason)) = self.reassembler.clone().push(datagram) {
+            self.note_stray(reason);
+        }
     }
 
     fn on_timeout(&mut self) -> Result<Vec<u8>, PrivateError> {
@@ -83,9 +98,21 @@ impl Exchange for PrivateExchange {
             Ok(self.datagram.clone())
         } else if self.reassembler.has_fragments() {
             Err(PrivateError::Incomplete)
+        } else if let Some(last) = self.last_stray {
+            Err(PrivateError::NoValidAnswer {
+                strays: self.strays,
+                last,
+            })
         } else {
             Err(PrivateError::Timeout)
         }
+    }
+}
+
+impl PrivateExchange {
+    fn note_stray(&mut self, reason: IgnoreReason) {
+        self.strays = self.strays.saturating_add(1);
+        self.last_stray = Some(reason);
     }
 }
 
@@ -222,6 +249,36 @@ mod tests {
             ..PrivateHeader::request(Implementation::Xntpd, code)
         };
         [header.encode().as_slice(), items].concat()
+    }
+
+    #[test]
+    fn a_timeout_says_what_the_server_sent_instead() {
+        let req = PrivateRequest::new(Implementation::Xntpd, RequestCode::SysStats);
+        let (mut ex, _) = PrivateExchange::new(&req, None).unwrap();
+        // Another request's answer, then the answer with the R bit clear.
+        let other = reply(RequestCode::SysInfo, 0, false, InfoCode::Okay, &[], 0);
+        ex.on_stray(&other);
+        let mut request_bit = reply(RequestCode::SysStats, 0, false, InfoCode::Okay, &[], 0);
+        request_bit[0] &= 0x7f;
+        ex.on_stray(&request_bit);
+        ex.on_timeout().unwrap();
+        let err = ex.on_timeout().unwrap_err();
+        assert!(matches!(
+            err,
+            PrivateError::NoValidAnswer {
+                strays: 2,
+                last: IgnoreReason::NotResponse
+            }
+        ));
+        assert_eq!(
+            err.to_string(),
+            "timed out, nothing valid received (2 datagrams from the server ignored, the last: \
+             request packet, wanted response)"
+        );
+        // Nothing at all: a plain timeout.
+        let (mut ex, _) = PrivateExchange::new(&req, None).unwrap();
+        ex.on_timeout().unwrap();
+        assert_eq!(ex.on_timeout(), Err(PrivateError::Timeout));
     }
 
     #[test]

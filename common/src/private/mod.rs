@@ -55,6 +55,27 @@ pub enum PrivateError {
     /// A datagram or item could not be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// A datagram answering our request (our implementation and request code, a response)
+    /// is malformed: it claims more item data than it carries (ntpdc ignores it).
+    #[error("malformed response: {0}")]
+    Malformed(IgnoreReason),
+    /// Two fragments with the same sequence number carry different data: the answer cannot be
+    /// trusted (ntpdc keeps the first and ignores the second).
+    #[error("two response fragments with sequence {0} carry different data")]
+    ConflictingFragment(u8),
+    /// Nothing usable arrived, even after the one resend, but the server sent datagrams that
+    /// answer no request of ours (another request code or implementation, the R bit clear, a
+    /// truncated header).
+    #[error(
+        "timed out, nothing valid received ({strays} datagram{} from the server ignored, the last: {last})",
+        if *strays == 1 { "" } else { "s" }
+    )]
+    NoValidAnswer {
+        /// How many.
+        strays: u32,
+        /// What was wrong with the last.
+        last: IgnoreReason,
+    },
     /// Nothing arrived before the deadline, even after the one resend.
     #[error("timed out, nothing received")]
     Timeout,

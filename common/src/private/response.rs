@@ -239,17 +239,18 @@ fn check(
     r.skip(PrivateHeader::LEN)?;
     let payload = r.remaining().min(RESP_DATA_SIZE);
     let claimed = usize::from(header.nitems).checked_mul(usize::from(header.itemsize));
-    Ok(match claimed.filter(|n| *n <= payload) {
-        Some(n) => Ok(Fragment {
+    // Everything above says the datagram answers our request: its items must fit in it.
+    match claimed.filter(|n| *n <= payload) {
+        Some(n) => Ok(Ok(Fragment {
             header,
             data: r.bytes(n)?.to_vec(),
-        }),
-        None => Err(IgnoreReason::ItemsExceedPayload {
+        })),
+        None => Err(PrivateError::Malformed(IgnoreReason::ItemsExceedPayload {
             nitems: header.nitems,
             itemsize: header.itemsize,
             payload,
-        }),
-    })
+        })),
+    }
 }
 
 /// Collects the fragments of one response by sequence number and M bit.
@@ -311,7 +312,12 @@ impl PrivateReassembler {
         let Some(slot) = self.fragments.get_mut(usize::from(seq)) else {
             return Ok(FragmentOutcome::Ignored(IgnoreReason::BeyondLast(seq)));
         };
-        if slot.is_some() {
+        if let Some(held) = slot {
+            // A repeat is harmless (the network duplicated it); other data under the same
+            // sequence number means someone else answers too.
+            if held.data != fragment.data || held.header.more != h.more {
+                return Err(PrivateError::ConflictingFragment(seq));
+            }
             return Ok(FragmentOutcome::Ignored(IgnoreReason::DuplicateSequence(
                 seq,
             )));
@@ -440,7 +446,7 @@ mod tests {
             FragmentOutcome::Accepted
         );
         assert_eq!(
-            re.push(&fragment(0, true, 1, 4, 9)).unwrap(),
+            re.push(&fragment(0, true, 1, 4, 1)).unwrap(),
             FragmentOutcome::Ignored(IgnoreReason::DuplicateSequence(0))
         );
         assert_eq!(
@@ -457,6 +463,45 @@ mod tests {
         );
         let resp = complete(re.push(&fragment(1, true, 1, 4, 2)).unwrap());
         assert_eq!(resp.items, [[1; 4], [2; 4], [3; 4]].concat());
+    }
+
+    #[test]
+    fn a_duplicate_with_other_data_fails_the_response() {
+        let mut re = PrivateReassembler::new(IMPL, CODE);
+        assert_eq!(
+            re.push(&fragment(0, true, 1, 4, 1)).unwrap(),
+            FragmentOutcome::Accepted
+        );
+        assert_eq!(
+            re.push(&fragment(0, true, 1, 4, 9)),
+            Err(PrivateError::ConflictingFragment(0))
+        );
+        // The same data claiming to be the last is a conflict too.
+        let mut re = PrivateReassembler::new(IMPL, CODE);
+        re.push(&fragment(0, true, 1, 4, 1)).unwrap();
+        assert_eq!(
+            re.push(&fragment(0, false, 1, 4, 1)),
+            Err(PrivateError::ConflictingFragment(0))
+        );
+    }
+
+    #[test]
+    fn endless_and_far_fragments_stay_bounded() {
+        // 128 fragments, all with the M bit: held, never complete, no panic.
+        let mut re = PrivateReassembler::new(IMPL, CODE);
+        for seq in 0..128_u8 {
+            assert_eq!(
+                re.push(&fragment(seq, true, 1, 4, seq)).unwrap(),
+                FragmentOutcome::Accepted
+            );
+        }
+        assert!(re.has_fragments());
+        // Only the last of 128: waits for the 127 others.
+        let mut re = PrivateReassembler::new(IMPL, CODE);
+        assert_eq!(
+            re.push(&fragment(127, false, 1, 4, 1)).unwrap(),
+            FragmentOutcome::Accepted
+        );
     }
 
     #[test]
@@ -516,12 +561,12 @@ mod tests {
         let mut short = fragment(0, false, 3, 72, 1);
         short.truncate(8 + 2 * 72);
         assert_eq!(
-            re.push(&short).unwrap(),
-            FragmentOutcome::Ignored(IgnoreReason::ItemsExceedPayload {
+            re.push(&short),
+            Err(PrivateError::Malformed(IgnoreReason::ItemsExceedPayload {
                 nitems: 3,
                 itemsize: 72,
                 payload: 144
-            })
+            }))
         );
         // 4095 · 4095 octets claimed in a tiny datagram.
         let huge = with_header(fragment(0, false, 0, 0, 0), |h| {
@@ -529,13 +574,28 @@ mod tests {
             h.itemsize = 0xfff;
         });
         assert!(matches!(
-            re.push(&huge).unwrap(),
-            FragmentOutcome::Ignored(IgnoreReason::ItemsExceedPayload { payload: 0, .. })
+            re.push(&huge),
+            Err(PrivateError::Malformed(IgnoreReason::ItemsExceedPayload {
+                payload: 0,
+                ..
+            }))
+        ));
+        // One item larger than a whole payload.
+        let big = with_header(fragment(0, false, 1, 72, 1), |h| h.itemsize = 600);
+        assert!(matches!(
+            re.push(&big),
+            Err(PrivateError::Malformed(IgnoreReason::ItemsExceedPayload {
+                itemsize: 600,
+                ..
+            }))
         ));
         // More than the 500 octets ntpdc's buffer holds.
         assert!(matches!(
-            re.push(&fragment(0, false, 7, 72, 1)).unwrap(),
-            FragmentOutcome::Ignored(IgnoreReason::ItemsExceedPayload { payload: 500, .. })
+            re.push(&fragment(0, false, 7, 72, 1)),
+            Err(PrivateError::Malformed(IgnoreReason::ItemsExceedPayload {
+                payload: 500,
+                ..
+            }))
         ));
         // Trailing octets beyond the items are allowed.
         let mut padded = fragment(0, false, 1, 4, 1);

@@ -51,13 +51,21 @@ pub struct RefIdField {
 
 impl RefIdField {
     /// ntpdc's `refid_string`: ASCII up to the first NUL at stratum ≤ 1, else an address.
+    /// Octets that are not printable ASCII show as `.`: a server must not be able to put
+    /// control characters (terminal escapes, line breaks) into our output.
     #[must_use]
     pub fn new(octets: [u8; 4], stratum: u8) -> Self {
         let text = if stratum <= 1 {
             octets
                 .iter()
                 .take_while(|b| **b != 0)
-                .map(|b| char::from(*b))
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        char::from(b)
+                    } else {
+                        '.'
+                    }
+                })
                 .collect()
         } else {
             std::net::Ipv4Addr::from(octets).to_string()
@@ -1195,6 +1203,8 @@ mod tests {
     fn refid_text_by_stratum() {
         assert_eq!(RefIdField::new(*b"LOCL", 1).text, "LOCL");
         assert_eq!(RefIdField::new(*b"GPS\0", 0).text, "GPS");
+        // A hostile stratum-1 refid: a line break and an escape are not passed through.
+        assert_eq!(RefIdField::new([10, 77, 0x1b, b'['], 1).text, ".M.[");
         let r = RefIdField::new([10, 77, 0, 2], 3);
         assert_eq!((r.text.as_str(), r.hex.as_str()), ("10.77.0.2", "0a4d0002"));
     }

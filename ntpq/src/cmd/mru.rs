@@ -7,20 +7,37 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use ntpkit::control::{
-    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruNext, MruPage, MruProgress,
-    ReassemblyLimits,
+    AssocId, ControlError, ControlOpcode, MruCollector, MruEntry, MruError, MruNext, MruPage,
+    MruProgress, ReassemblyLimits,
 };
 use ntpkit::format::address_text;
-use ntpkit::record::MruRecord;
+use ntpkit::record::{MruRecord, RateBits};
 use ntpkit::time::NtpTimestamp;
 use ntpkit_shell::{Arg, Invocation};
 
 use super::emit_json;
 use crate::session::Session;
 
-/// `RES_LIMITED` and `RES_KOD` (§5.5).
-const RES_LIMITED: u32 = 0x0020;
-const RES_KOD: u32 = 0x0400;
+/// Every bit that means limited or kod in one of the daemons' layouts ([`RateBits`]).
+const ANY_RATE_BIT: u32 = RateBits::CLASSIC.limited
+    | RateBits::CLASSIC.kod
+    | RateBits::NTPD_P11.limited
+    | RateBits::NTPD_P11.kod;
+
+/// Where this server keeps its rate-limit bits, read off its `version` (one `rv 0 version`);
+/// the classic layout when it does not say.
+fn rate_bits(s: &mut Session) -> anyhow::Result<RateBits> {
+    let response = s.query(
+        ControlOpcode::ReadVariables,
+        AssocId::SYSTEM,
+        b"version".to_vec(),
+        false,
+    )?;
+    let vars = response.variables().ok();
+    Ok(RateBits::for_version(
+        vars.as_ref().and_then(|v| v.text("version")),
+    ))
+}
 
 /// Most READ_MRU requests one listing may take; a busy server can keep us paging forever.
 const MAX_REQUESTS: usize = 100_000;
@@ -37,14 +54,19 @@ enum SortKey {
 /// Server-side filters, the sort key, and whether the order is reversed.
 type Tags = (Vec<(String, String)>, SortKey, bool);
 
-fn parse_tags(inv: &Invocation) -> anyhow::Result<Tags> {
+fn parse_tags(s: &mut Session, inv: &Invocation) -> anyhow::Result<Tags> {
     let mut filters = Vec::new();
+    let mut bits = None;
     let mut sort = (SortKey::LastSeen, false);
     for arg in &inv.args {
         let Arg::Str(tag) = arg else { continue };
         match tag.split_once('=') {
             None if tag == "limited" || tag == "kod" => {
-                let bit = if tag == "kod" { RES_KOD } else { RES_LIMITED };
+                let bits = match bits {
+                    Some(bits) => bits,
+                    None => *bits.insert(rate_bits(s)?),
+                };
+                let bit = if tag == "kod" { bits.kod } else { bits.limited };
                 filters.push(("resany".into(), format!("0x{bit:x}")));
             }
             Some(("sort", order)) => {
@@ -83,7 +105,7 @@ pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow
 }
 
 fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (filters, key, reverse) = parse_tags(inv)?;
+    let (filters, key, reverse) = parse_tags(s, inv)?;
     // Oldest first is the order rows arrive in: print them as they come.
     let stream = !s.json && key == SortKey::LastSeen && reverse;
     if !s.json {
@@ -96,6 +118,8 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
         collector = collector.with_arrivals();
     }
     let host = s.host_name();
+    // Rows printed as they arrive need the server's layout of the rate bits up front.
+    let mut bits = if stream { Some(rate_bits(s)?) } else { None };
     let mut header_printed = false;
     let collected = collect(s, &mut collector, &interrupt, &mut |s, c| {
         progress.show(c.len());
@@ -109,7 +133,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
             // machine's clock (the server is assumed to keep time).
             let now = local_now();
             for e in &arrivals {
-                write_row(s, out, e, now)?;
+                write_row(s, out, e, now, bits.unwrap_or(RateBits::CLASSIC))?;
             }
             out.flush()?;
         }
@@ -141,8 +165,18 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     if reverse {
         entries.reverse();
     }
+    // One more request, only when some client has a bit that means limited or kod in one
+    // of the layouts.
+    let bits = match bits.take() {
+        Some(bits) => bits,
+        None if entries.iter().any(|e| e.restrict & ANY_RATE_BIT != 0) => rate_bits(s)?,
+        None => RateBits::CLASSIC,
+    };
     if s.json {
-        let records: Vec<MruRecord> = entries.iter().map(|e| record(&host, e, now)).collect();
+        let records: Vec<MruRecord> = entries
+            .iter()
+            .map(|e| MruRecord::from_entry(&host, e, now, bits))
+            .collect();
         return emit_json(
             out,
             &serde_json::json!({
@@ -161,7 +195,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     );
     write_header(out)?;
     for entry in &entries {
-        write_row(s, out, entry, now)?;
+        write_row(s, out, entry, now, bits)?;
     }
     Ok(())
 }
@@ -183,6 +217,8 @@ fn collect(
     let mut silent = 0;
     // A whole answer whose rows are not committed yet.
     let mut held: Option<Vec<u8>> = None;
+    // Whole answers in a row that brought nothing.
+    let mut fruitless = 0;
     for _ in 0..MAX_REQUESTS {
         let payload = match held.take() {
             Some(data) => match collector.request_after(&data, Instant::now()) {
@@ -191,10 +227,25 @@ fn collect(
                     payload
                 }
                 MruNext::Done | MruNext::Commit => {
+                    let before = collector.len();
                     let progress = collector.commit(MruPage::read(&data), Instant::now());
                     each(s, collector)?;
                     if progress == MruProgress::Done {
                         return Ok(());
+                    }
+                    // An answer with neither rows nor the list's end (`now=`) moves nothing
+                    // on: asking again at once would be a request storm against a broken
+                    // server. A few in a row end the listing.
+                    if collector.len() == before {
+                        fruitless += 1;
+                        if fruitless > MAX_SILENT {
+                            return Err(MruError::Inconsistent(
+                                "answers carry neither entries nor the end of the list".to_owned(),
+                            )
+                            .into());
+                        }
+                    } else {
+                        fruitless = 0;
                     }
                     continue;
                 }
@@ -244,10 +295,28 @@ fn collect(
                 held = Some(answer.data);
             }
             Some(Err(err)) => match err.downcast::<ControlError>() {
-                Ok(ControlError::Incomplete { prefix, .. }) => {
-                    silent = 0;
-                    collector.on_partial(&prefix, Instant::now());
+                Ok(ControlError::Incomplete {
+                    fragments,
+                    octets,
+                    prefix,
+                }) => {
+                    let kept = collector.on_partial(&prefix, Instant::now());
                     each(s, collector)?;
+                    // Partial answers that keep nothing count as unanswered: a server that
+                    // only ever sends broken answers must not hold the list open forever.
+                    if kept == 0 {
+                        silent += 1;
+                        if silent > MAX_SILENT {
+                            return Err(ControlError::Incomplete {
+                                fragments,
+                                octets,
+                                prefix: Vec::new(),
+                            }
+                            .into());
+                        }
+                    } else {
+                        silent = 0;
+                    }
                 }
                 Ok(timeout @ ControlError::Timeout { .. }) => {
                     silent += 1;
@@ -318,7 +387,7 @@ fn fetch_nonce(
     }
 }
 
-/// Unanswered requests in a row before giving up.
+/// Unanswered requests (or partial answers that kept nothing) in a row before giving up.
 const MAX_SILENT: u32 = 4;
 
 /// How long to wait for the first fragment of an answer (a few round trips, longer after
@@ -346,6 +415,7 @@ fn write_row(
     out: &mut dyn Write,
     e: &MruEntry,
     now: NtpTimestamp,
+    bits: RateBits,
 ) -> anyhow::Result<()> {
     let lstint = (seconds_between(now, e.last) + 0.5) as i64;
     let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
@@ -358,23 +428,13 @@ fn write_row(
         out,
         "{lstint:6} {avgint:6} {:4x} {} {} {} {:6} {:5} {name}",
         e.restrict,
-        rate_flag(e.restrict),
+        bits.flag(e.restrict),
         e.mode,
         e.version,
         e.count,
         e.addr.port()
     )?;
     Ok(())
-}
-
-fn rate_flag(restrict: u32) -> &'static str {
-    if restrict & RES_KOD != 0 {
-        "K"
-    } else if restrict & RES_LIMITED != 0 {
-        "L"
-    } else {
-        "."
-    }
 }
 
 /// Entries so far and their rate, on standard error when it is a terminal.
@@ -419,30 +479,6 @@ impl Progress {
 
 fn seconds_between(later: NtpTimestamp, earlier: NtpTimestamp) -> f64 {
     NtpTimestamp::from_bits(later.to_bits().wrapping_sub(earlier.to_bits())).as_offset_seconds()
-}
-
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_precision_loss,
-    reason = "intervals in seconds; ntpq rounds them to int the same way"
-)]
-fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
-    let lstint = (seconds_between(now, e.last) + 0.5) as i64;
-    let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
-    MruRecord {
-        host: host.to_owned(),
-        address: address_text(&e.addr),
-        port: e.addr.port(),
-        lstint_s: lstint,
-        avgint_s: avgint,
-        restrict: e.restrict,
-        rate_flag: rate_flag(e.restrict).to_owned(),
-        mode: e.mode,
-        version: e.version,
-        count: e.count,
-        first: format!("0x{}", e.first),
-        last: format!("0x{}", e.last),
-    }
 }
 
 #[expect(clippy::cast_precision_loss, reason = "packet counts as a divisor")]

@@ -163,6 +163,15 @@ struct ResponderArgs {
     /// Comma-separated steps, one per request; the last repeats.
     #[arg(long)]
     script: String,
+    /// Comma-separated mode 6 steps (`ok`, `spoof-seq`, `gap`, …); none: mode 6 is ignored.
+    #[arg(long)]
+    control_script: Option<String>,
+    /// Comma-separated mode 7 steps (`ok`, `overflow`, `error:9`, …); none: mode 7 is ignored.
+    #[arg(long)]
+    private_script: Option<String>,
+    /// Send spoofed replies from this address of the host (repeatable: one per family).
+    #[arg(long = "spoof-from")]
+    spoof_from: Vec<std::net::IpAddr>,
     /// `ID=SECRET`: MD5 key to sign replies to requests authenticated with that key ID.
     #[arg(long)]
     md5_key: Option<String>,
@@ -326,7 +335,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Cmd::NtpResponder(a) => {
-            let script = responder::parse_script(&a.script).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let err = |e: String| anyhow::anyhow!("{e}");
+            let scripts = responder::Scripts {
+                ntp: responder::parse_script(&a.script).map_err(err)?,
+                control: match &a.control_script {
+                    Some(s) => crate::hostile::parse_steps(s).map_err(err)?,
+                    None => vec![crate::hostile::ControlStep::Silent],
+                },
+                private: match &a.private_script {
+                    Some(s) => crate::hostile::parse_steps(s).map_err(err)?,
+                    None => vec![crate::hostile::PrivateStep::Silent],
+                },
+            };
             let key = match &a.md5_key {
                 Some(k) => {
                     let (id, secret) = k.split_once('=').context("--md5-key wants ID=SECRET")?;
@@ -344,8 +364,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let result = responder::run(
                 &a.listen,
-                &script,
+                &scripts,
                 key.as_ref(),
+                &a.spoof_from,
                 secs(a.lifetime_s, "lifetime")?,
                 parent,
                 &mut std::io::stdout(),

@@ -19,6 +19,7 @@ mod binaries;
 pub mod cli;
 mod daemons;
 mod exec;
+mod hostile;
 mod lifecycle;
 mod mode7;
 mod normalize;
@@ -33,6 +34,7 @@ mod state;
 mod surface;
 mod terminal;
 mod topology;
+mod verdict;
 mod xntpd3;
 
 use std::ffi::OsStr;
@@ -44,18 +46,20 @@ use std::time::Duration;
 pub use binaries::workspace_binary;
 pub use daemons::{ADMIN_KEY, DaemonRun, KEYS, LabKey};
 pub use exec::{DEFAULT_TIMEOUT, LabCommand, NtpsecTool, Place, RefTool, RunOutput};
+pub use hostile::{ControlStep, PrivateStep, parse_steps};
 pub use mode7::{Mode7Answer, Mode7Responder, Mode7Script, MonitorEntry};
 pub use normalize::{DEFAULT_VOLATILE, MASK, Normalizer, normalize};
 pub use paths::Paths;
 pub use probe::Datagram;
 pub use process::ProcId;
 pub use relay::{Impairer, Impairment, Relay, Route};
-pub use responder::{Responder, Step, parse_script};
+pub use responder::{Responder, ScriptText, Step, parse_script};
 pub use scratch::{SCRATCH_LAB_INDEXES, ScratchBuilder, ScratchDaemon, ScratchKind};
 pub use state::{Mode, State, Timings};
 pub use surface::assert_cli_surface;
 pub use terminal::strip_escapes;
 pub use topology::{Daemon, Host};
+pub use verdict::CleanFailure;
 pub use xntpd3::{Xntpd3Responder, Xntpd3Script};
 
 /// Default lifetime of a relay started by [`Lab::relay`]; it also stops when this process exits.
@@ -336,17 +340,35 @@ impl Lab {
     /// If the script does not parse or the responder cannot start.
     #[track_caller]
     pub fn ntp_responder(&self, script: &str) -> Responder {
+        self.scripted_responder(script, "", "")
+    }
+
+    /// Starts a scripted responder (as [`Lab::ntp_responder`]) that also answers mode 6 requests
+    /// by `control` ([`ControlStep`]s: correct answers and every hostile case of issue 14) and
+    /// mode 7 requests by `private` ([`PrivateStep`]s); each protocol has its own request
+    /// counter, and an empty script is silent. Correct mode 6 answers to requests signed with
+    /// key 1 are signed with it; spoofed replies come from the relay host's own address.
+    ///
+    /// # Panics
+    /// If a script does not parse or the responder cannot start.
+    #[track_caller]
+    pub fn scripted_responder(&self, ntp: &str, control: &str, private: &str) -> Responder {
+        let script = ScriptText {
+            ntp,
+            control,
+            private,
+        };
         let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
         let key = self.key(ADMIN_KEY);
         Responder::start(
             bin,
             self.host("relay"),
-            script,
+            &script,
             Some(&(key.id, key.bytes())),
             RELAY_LIFETIME,
             &self.state.run_dir,
         )
-        .unwrap_or_else(|e| panic!("ntpkit-lab: ntp responder '{script}': {e:#}"))
+        .unwrap_or_else(|e| panic!("ntpkit-lab: responder {script:?}: {e:#}"))
     }
 
     /// Starts an impairing relay towards `server` (port 123) in the relay namespace; clients send to

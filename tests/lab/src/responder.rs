@@ -3,7 +3,9 @@
 //!
 //! The script is a comma-separated list of [`Step`]s, one per request received (the last one repeats):
 //! `ok`, `offset:S`, `rate:PPM`, `kod:CODE`, `leap3`, `stratum:N`, `refid:A.B.C.D`, `xmt-zero`, `rec-zero`,
-//! `xmt-before-rec`, `spoof`, `spoof+ok`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`, `silent`. Every request is
+//! `xmt-before-rec`, `spoof`, `spoof+ok`, `spoof-addr`, `rootdist:S`, `stale-ref`, `badmac`, `nomac`,
+//! `mac-keyid`, `mac-len`, `silent`; mode 6 and mode 7 requests follow scripts of their own
+//! ([`crate::hostile`]). Every request is
 //! logged on stdout as `request <n> <from> <hex>` so tests can count what a client sent.
 //!
 //! [`run`] is the socket loop (`ntpkit-lab ntp-responder`); [`Responder`] is the handle tests get from
@@ -22,6 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use md5::{Digest as _, Md5};
 
+use crate::hostile::{self, ControlStep, Outgoing, PrivateStep};
 use crate::process::{self, ProcId};
 use crate::topology::Host;
 
@@ -65,6 +68,12 @@ pub enum Step {
     BadMac,
     /// A correct reply without a MAC, even to an authenticated request.
     NoMac,
+    /// A correct reply signed (correctly) under key ID 99 instead of the request's.
+    MacWrongKeyId,
+    /// A correct reply whose digest is cut to 10 octets.
+    MacWrongLength,
+    /// A correct reply, sent from another address than the one asked (a spoofed source).
+    SpoofAddress,
     /// No reply at all.
     Silent,
 }
@@ -103,9 +112,12 @@ impl FromStr for Step {
                 "xmt-before-rec" => Self::TransmitBeforeReceive,
                 "spoof" => Self::Spoof,
                 "spoof+ok" => Self::SpoofThenOk,
+                "spoof-addr" => Self::SpoofAddress,
                 "stale-ref" => Self::StaleReference,
                 "badmac" => Self::BadMac,
                 "nomac" => Self::NoMac,
+                "mac-keyid" => Self::MacWrongKeyId,
+                "mac-len" => Self::MacWrongLength,
                 "silent" => Self::Silent,
                 _ => return Err(format!("unknown step '{s}'")),
             },
@@ -258,16 +270,57 @@ pub fn replies(
         Step::SpoofThenOk => vec![spoofed(), sign(&p, false)],
         Step::BadMac => vec![sign(&p, true)],
         Step::NoMac => vec![p.to_vec()],
+        Step::MacWrongKeyId => {
+            let mut out = sign(&p, false);
+            if out.len() > 48 {
+                out[48..52].copy_from_slice(&99_u32.to_be_bytes());
+            }
+            vec![out]
+        }
+        Step::MacWrongLength => {
+            let mut out = sign(&p, false);
+            if out.len() > 48 {
+                out.truncate(48 + 4 + 10);
+            }
+            vec![out]
+        }
         _ => vec![sign(&p, false)],
     }
 }
 
-/// Answers requests on `listen` by `script` until `lifetime` passes or `parent` exits; logs each
-/// request on `out`.
+/// The scripts of a responder: one per protocol, each with its own request counter.
+#[derive(Debug, Clone)]
+pub struct Scripts {
+    /// Modes 3/4.
+    pub ntp: Vec<Step>,
+    /// Mode 6 (default: silent).
+    pub control: Vec<ControlStep>,
+    /// Mode 7 (default: silent).
+    pub private: Vec<PrivateStep>,
+}
+
+/// Which protocol a request speaks: 0 modes 1–5, 1 mode 6, 2 mode 7.
+fn protocol(request: &[u8]) -> usize {
+    match request.first().map(|b| b & 7) {
+        Some(6) => 1,
+        Some(7) => 2,
+        _ => 0,
+    }
+}
+
+fn nth<T: Copy>(steps: &[T], index: u64) -> Option<T> {
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    steps.get(i).or_else(|| steps.last()).copied()
+}
+
+/// Answers requests on `listen` by `scripts` until `lifetime` passes or `parent` exits; logs each
+/// request on `out`. Spoofed replies go out from a socket on `spoof_from` of the request's
+/// family (port 0), another address of the responder's host.
 pub fn run(
     listen: &[SocketAddr],
-    script: &[Step],
+    scripts: &Scripts,
     key: Option<&Md5Key>,
+    spoof_from: &[std::net::IpAddr],
     lifetime: Duration,
     parent: Option<ProcId>,
     out: &mut impl Write,
@@ -280,11 +333,19 @@ pub fn run(
             Ok(s)
         })
         .collect::<anyhow::Result<_>>()?;
+    let spoofers: Vec<UdpSocket> = spoof_from
+        .iter()
+        .map(|ip| {
+            UdpSocket::bind(SocketAddr::new(*ip, 0))
+                .with_context(|| format!("cannot bind spoofing socket on {ip}"))
+        })
+        .collect::<anyhow::Result<_>>()?;
     writeln!(out, "ready")?;
     out.flush()?;
     let t0 = Instant::now();
     let started = unix_now();
     let mut count: u64 = 0;
+    let mut per_protocol = [0_u64; 3];
     let mut buf = [0_u8; 2048];
     let mut last_check = Instant::now();
     while t0.elapsed() < lifetime {
@@ -313,17 +374,44 @@ pub fn run(
             let received = unix_now();
             idle = false;
             let request = &buf[..len];
-            let index = usize::try_from(count).unwrap_or(usize::MAX);
-            let step = script
-                .get(index)
-                .or_else(|| script.last())
-                .unwrap_or(&Step::Silent);
+            let proto = protocol(request);
+            let index = per_protocol[proto];
+            per_protocol[proto] += 1;
             count += 1;
             let hex: String = request.iter().map(|b| format!("{b:02x}")).collect();
             writeln!(out, "request {count} {from} {hex}")?;
             out.flush()?;
-            for reply in replies(step, request, received, started, key) {
-                let _ = sock.send_to(&reply, from);
+            let local = sock.local_addr()?.ip().to_string();
+            let outgoing: Vec<Outgoing> = match proto {
+                1 => nth(&scripts.control, index).map_or_else(Vec::new, |step| {
+                    let key = key.map(|(id, secret)| (*id, secret.as_slice()));
+                    hostile::control_replies(step, request, key, &local)
+                }),
+                2 => nth(&scripts.private, index)
+                    .map_or_else(Vec::new, |step| hostile::private_replies(step, request)),
+                _ => {
+                    let step = nth_step(&scripts.ntp, index);
+                    let spoof = step == Step::SpoofAddress;
+                    replies(&step, request, received, started, key)
+                        .into_iter()
+                        .map(|data| Outgoing {
+                            data,
+                            spoofed_source: spoof,
+                        })
+                        .collect()
+                }
+            };
+            for reply in outgoing {
+                if reply.spoofed_source {
+                    let spoofer = spoofers
+                        .iter()
+                        .find(|s| s.local_addr().is_ok_and(|a| a.is_ipv4() == from.is_ipv4()));
+                    if let Some(s) = spoofer {
+                        let _ = s.send_to(&reply.data, from);
+                    }
+                } else {
+                    let _ = sock.send_to(&reply.data, from);
+                }
             }
         }
         if idle {
@@ -331,6 +419,31 @@ pub fn run(
         }
     }
     Ok(count)
+}
+
+fn nth_step(steps: &[Step], index: u64) -> Step {
+    let i = usize::try_from(index).unwrap_or(usize::MAX);
+    steps
+        .get(i)
+        .or_else(|| steps.last())
+        .cloned()
+        .unwrap_or(Step::Silent)
+}
+
+/// The scripts a responder is started with, as text: modes 3/4 ([`Step`]s), mode 6
+/// ([`ControlStep`]s) and mode 7 ([`PrivateStep`]s); an empty mode 6 or mode 7 script is silent.
+#[derive(Debug, Clone, Copy)]
+pub struct ScriptText<'a> {
+    /// Modes 3/4.
+    pub ntp: &'a str,
+    /// Mode 6.
+    pub control: &'a str,
+    /// Mode 7.
+    pub private: &'a str,
+}
+
+fn check<T: FromStr<Err = String>>(text: &str) -> Result<(), String> {
+    hostile::parse_steps::<T>(text).map(drop)
 }
 
 /// A running scripted responder on port 123 of its own address pair in the relay namespace. Dropping it
@@ -353,12 +466,23 @@ impl Responder {
     pub(crate) fn start(
         bin: &Path,
         host: &Host,
-        script: &str,
+        script: &ScriptText<'_>,
         key: Option<&Md5Key>,
         lifetime: Duration,
         log_dir: &Path,
     ) -> anyhow::Result<Self> {
-        parse_script(script).map_err(|e| anyhow::anyhow!("{e}"))?;
+        parse_script(script.ntp).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for (text, parse) in [
+            (
+                script.control,
+                check::<ControlStep> as fn(&str) -> Result<(), String>,
+            ),
+            (script.private, check::<PrivateStep>),
+        ] {
+            if !text.is_empty() {
+                parse(text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+        }
         let ns = host.netns.as_str();
         let index = host.v4.octets()[3];
         // Claim a free address pair from the top of the range (relays claim from the bottom): `ip addr
@@ -404,11 +528,19 @@ impl Responder {
             .arg("ntp-responder")
             .arg(format!("--listen={}", me.v4))
             .arg(format!("--listen={}", me.v6))
-            .arg(format!("--script={script}"))
+            .arg(format!("--script={}", script.ntp))
+            .arg(format!("--spoof-from={}", host.v4))
+            .arg(format!("--spoof-from={}", host.v6))
             .arg(format!("--lifetime-s={}", lifetime.as_secs_f64()))
             .arg(format!("--own-addr={v4}/16"))
             .arg(format!("--own-addr={v6}/64"))
             .arg(format!("--parent={}", std::process::id()));
+        if !script.control.is_empty() {
+            cmd.arg(format!("--control-script={}", script.control));
+        }
+        if !script.private.is_empty() {
+            cmd.arg(format!("--private-script={}", script.private));
+        }
         if let Some((id, secret)) = key {
             cmd.arg(format!(
                 "--md5-key={id}={}",
@@ -443,6 +575,26 @@ impl Responder {
                 log.display()
             ),
         }
+    }
+
+    /// The requests received, once the log has been quiet for 150 ms (at most 3 s): the log
+    /// reaches this process through a pipe, so a client that just exited may have sent
+    /// requests not read yet.
+    pub fn settled_requests(&self) -> Vec<Vec<u8>> {
+        let start = Instant::now();
+        let mut seen = self.requests().len();
+        let mut quiet_since = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            thread::sleep(Duration::from_millis(25));
+            let now = self.requests().len();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= Duration::from_millis(150) {
+                break;
+            }
+        }
+        self.requests()
     }
 
     /// The requests received so far, in order, as raw datagrams.
@@ -544,6 +696,11 @@ mod tests {
         let bad = one(&Step::BadMac, true).remove(0);
         assert_ne!(&bad[52..], good.as_slice());
         assert_eq!(one(&Step::NoMac, true)[0].len(), 48);
+        let keyid = one(&Step::MacWrongKeyId, true).remove(0);
+        assert_eq!((&keyid[48..52], keyid.len()), (&[0, 0, 0, 99][..], 68));
+        let short = one(&Step::MacWrongLength, true).remove(0);
+        assert_eq!((&short[48..52], short.len()), (&[0, 0, 0, 1][..], 62));
+        assert!(parse_script("spoof-addr,mac-keyid,mac-len").is_ok());
         let ahead = one(&Step::Offset(2.5), false).remove(0);
         let secs = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
         assert!(secs(&ahead[32..36]) >= secs(&ok[32..36]) + 2);

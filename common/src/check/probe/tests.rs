@@ -44,6 +44,8 @@ fn readvar(assoc: u16, text: &str) -> Outcome {
 fn lost() -> Outcome {
     Err(ProbeFailure::from_control(&ControlError::Timeout {
         attempts: 2,
+        strays: 0,
+        last_stray: None,
     }))
 }
 
