@@ -302,9 +302,14 @@ impl Handler for Ntpq {
     }
 }
 
-/// The exit status for an error: 3 timeout or unreachable, 4 authentication refused or not
-/// possible, 2 usage, 1 anything else.
+/// The exit status for an error: 5 a result printed in part, 3 timeout or unreachable, 4
+/// authentication refused or not possible, 2 usage, 1 anything else.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
+    // Before its cause: a result was printed in part, whatever stopped the rest. (anyhow's
+    // `downcast_ref` finds a context value; the chain's links are its wrappers.)
+    if err.downcast_ref::<ntpkit::PartialResult>().is_some() {
+        return 5;
+    }
     for cause in err.chain() {
         if let Some(c) = cause.downcast_ref::<ControlError>() {
             return match c {

@@ -328,7 +328,12 @@ impl MruCollector {
                 self.shrink();
                 Ok(())
             }
-            ControlError::Incomplete { .. } => {
+            // A duplicated request (a lossy link duplicates datagrams) is answered twice under
+            // one sequence number; two answers' fragments mixed can exceed the limit. The
+            // answer is asked for again, smaller, from the last rows kept.
+            ControlError::Incomplete { .. }
+            | ControlError::TooManyFragments { .. }
+            | ControlError::TooMuchData { .. } => {
                 self.shrink();
                 Ok(())
             }
@@ -669,6 +674,18 @@ mod tests {
         };
         c.on_error(incomplete).unwrap();
         assert_eq!(c.frags(), 16);
+        // Two answers to one duplicated request, mixed: asked again, smaller.
+        c.on_error(ControlError::TooManyFragments { max: 16 })
+            .unwrap();
+        assert_eq!(c.frags(), 8);
+        c.on_error(ControlError::TooMuchData {
+            end: 9000,
+            max: 8192,
+        })
+        .unwrap();
+        assert_eq!(c.frags(), 4);
+        c.on_response("".as_bytes(), t0).unwrap();
+        c.on_response("".as_bytes(), t0).unwrap();
         c.on_response("".as_bytes(), t0).unwrap();
         assert_eq!(c.frags(), 32);
         for _ in 0..5 {
