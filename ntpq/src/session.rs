@@ -216,8 +216,9 @@ impl Session {
         if self.auth.keys_file.is_none()
             && let Some(path) = &self.auth.keys_path
         {
-            let keys =
-                KeysFile::load(path).with_context(|| format!("keys file '{}'", path.display()))?;
+            // The error names the file and line itself.
+            let keys = KeysFile::load(path)?;
+            warn_exposure(path);
             self.auth.keys_file = Some(keys);
         }
         if self.auth.key.is_none()
@@ -416,4 +417,13 @@ pub fn seed_sequence() -> u16 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     u16::try_from((nanos ^ std::process::id()) & 0x7fff).unwrap_or(1)
+}
+
+/// Warns once per run (a fleet has a session per host) when the keys file is readable beyond
+/// its owner.
+fn warn_exposure(path: &std::path::Path) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Some(exposure) = ntpkit::auth::KeysExposure::of_file(path) {
+        WARNED.call_once(|| eprintln!("ntpq: warning: {}: {exposure}", path.display()));
+    }
 }
