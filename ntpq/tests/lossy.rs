@@ -282,3 +282,50 @@ fn mrulist_cut_off_half_way_is_shown_flagged_partial_with_exit_5() {
     let doc: serde_json::Value = serde_json::from_str(&whole.stdout).unwrap();
     assert_eq!(doc["partial"], false);
 }
+
+#[test]
+fn associations_that_stop_answering_are_shown_flagged_partial_with_exit_5() {
+    let lab = Lab::get();
+    // loopa has two associations (its local clock and loopb); the relay passes the association
+    // list and one variables answer, then nothing.
+    let loopa = lab.host("loopa");
+    for (command, shown) in [
+        ("mrv &1 &2 srcadr,stratum", "srcadr="),
+        ("pstats &1 &2", "remote host:"),
+    ] {
+        let relay = lab.relay(
+            loopa,
+            &Impairment {
+                cut_after: Some(2),
+                ..Impairment::default()
+            },
+        );
+        let host = relay.v4.ip().to_string();
+        let out = lab
+            .command(NTPQ)
+            .args(["-n", "-c", "timeout 500", "-c", command, &host])
+            .timeout(Duration::from_secs(60))
+            .run();
+        assert_eq!(out.code, Some(5), "{command}: {}", out.stderr);
+        assert_eq!(
+            out.stdout.matches(shown).count(),
+            1,
+            "{command}: {}",
+            out.stdout
+        );
+        assert_eq!(
+            out.stderr,
+            format!(
+                "ntpq: {host}: {command}: partial result: 1 of 2 associations shown: \
+                 no response after 2 attempts\n"
+            ),
+        );
+        // Lossless, both are shown.
+        let whole = lab
+            .command(NTPQ)
+            .args(["-n", "-c", command, &loopa.v4.to_string()])
+            .run();
+        whole.assert_success();
+        assert_eq!(whole.stdout.matches(shown).count(), 2, "{}", whole.stdout);
+    }
+}
