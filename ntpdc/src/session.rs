@@ -219,7 +219,7 @@ impl AuthState {
     /// No key ID was given, or the key is neither typed nor in the keys file.
     pub fn key(&self) -> Result<Option<Key>, CmdError> {
         let Some(id) = self.keyid else {
-            return Err(CmdError::Failed(
+            return Err(CmdError::NoKey(
                 "authentication needed: give -k KEYFILE -a KEYID, or use `keyid` and `passwd`"
                     .into(),
             ));
@@ -236,7 +236,7 @@ impl AuthState {
                     CmdError::Failed(format!("key {id} is not in {}", path.display()))
                 })
             }
-            None => Err(CmdError::Failed(format!(
+            None => Err(CmdError::NoKey(format!(
                 "no secret for key {id}: give -k KEYFILE or use `passwd`"
             ))),
         }

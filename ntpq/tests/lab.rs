@@ -516,7 +516,11 @@ fn assert_shape(doc: &Value, command: &str) {
             items("associations", &["host", "index", "assoc_id", "status"]);
         }
         "mrulist" => {
-            has(obj, &["host", "command", "now", "updates", "entries"]);
+            has(
+                obj,
+                &["host", "command", "now", "updates", "partial", "entries"],
+            );
+            assert_eq!(obj["partial"], false, "a whole list");
             items(
                 "entries",
                 &[

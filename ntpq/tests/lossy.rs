@@ -329,3 +329,44 @@ fn associations_that_stop_answering_are_shown_flagged_partial_with_exit_5() {
         assert_eq!(whole.stdout.matches(shown).count(), 2, "{}", whole.stdout);
     }
 }
+
+#[test]
+fn mrulist_stopped_with_ctrl_c_shows_what_came_flagged_partial() {
+    let lab = Lab::get();
+    let _serial = MRU
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let fleet = lab.host("fleet");
+    let (laddr, _) = mru_clients(lab);
+    // 200 ms round trips: the 10,000 entries take several seconds; SIGINT comes after 2.
+    let relay = lab.relay(fleet, &Impairment::delay(Duration::from_millis(100)));
+    let host = relay.v4.ip().to_string();
+    let command = format!("mrulist laddr={laddr}");
+    let out = lab
+        .command("timeout")
+        .args([
+            "--preserve-status",
+            "-s",
+            "INT",
+            "2",
+            NTPQ,
+            "-n",
+            "--json",
+            "-c",
+            &command,
+            &host,
+        ])
+        .timeout(Duration::from_secs(60))
+        .run();
+    assert_eq!(out.code, Some(5), "{}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["partial"], true);
+    let entries = doc["entries"].as_array().map_or(0, Vec::len);
+    assert!(entries > 0 && entries < 10_000, "{entries} entries");
+    assert_eq!(
+        out.stderr,
+        format!(
+            "ntpq: {host}: {command}: partial result: {entries} entries listed before Ctrl-C\n"
+        )
+    );
+}
