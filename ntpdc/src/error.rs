@@ -23,6 +23,9 @@ pub enum CmdError {
     /// A request that must be signed has no key (no key ID, or no secret for it).
     #[error("{0}")]
     NoKey(String),
+    /// A host name that does not resolve (as a host on the command line: exit 3).
+    #[error("{0}")]
+    Unresolved(String),
     /// A command line the command cannot use.
     #[error("{0}")]
     Usage(String),
@@ -48,7 +51,7 @@ impl CmdError {
         match self {
             Self::Server(_) | Self::Mode7Disabled(_) | Self::Failed(_) => 1,
             Self::Usage(_) => 2,
-            Self::Timeout | Self::Incomplete | Self::Io(_) => 3,
+            Self::Timeout | Self::Incomplete | Self::Io(_) | Self::Unresolved(_) => 3,
             Self::Refused(_) | Self::NoKey(_) => 4,
         }
     }
@@ -67,6 +70,7 @@ impl CmdError {
             },
             Self::Refused(_) => "permission_denied",
             Self::NoKey(_) => "no_key",
+            Self::Unresolved(_) => "unresolved",
             Self::Timeout => "timeout",
             Self::Incomplete => "incomplete",
             Self::Mode7Disabled(_) => "mode7_disabled",
@@ -95,6 +99,7 @@ mod tests {
         assert_eq!(CmdError::Refused("k".into()).exit_code(), 4);
         assert_eq!(CmdError::NoKey("none".into()).exit_code(), 4, "as ntpq");
         assert_eq!(CmdError::NoKey("none".into()).kind(), "no_key");
+        assert_eq!(CmdError::Unresolved("x".into()).exit_code(), 3);
     }
 
     #[test]

@@ -346,7 +346,7 @@ impl Session {
     pub fn open(&mut self, name: &str, family: Option<Family>) -> Result<(), CmdError> {
         let family = family.unwrap_or(self.settings.family);
         let addr = resolve(name, 123, family)
-            .map_err(|e| CmdError::Failed(format!("cannot resolve '{name}': {e}")))?;
+            .map_err(|e| CmdError::Unresolved(format!("cannot resolve '{name}': {e}")))?;
         self.host = Some(HostState {
             name: name.to_owned(),
             addr,

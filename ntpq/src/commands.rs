@@ -333,11 +333,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<ntpkit_shell::LineError>().is_some() {
             return 2;
         }
+        // Network errors only: a local file that is missing (`config-from-file`) is a failed
+        // command (1), not an unreachable host.
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && matches!(
                 io.kind(),
-                std::io::ErrorKind::NotFound
-                    | std::io::ErrorKind::ConnectionRefused
+                std::io::ErrorKind::ConnectionRefused
                     | std::io::ErrorKind::NetworkUnreachable
                     | std::io::ErrorKind::HostUnreachable
             )

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use ntpkit::auth::{Key, KeyId, KeyType, KeysFile};
 use ntpkit::control::{
     AssocId, AssocStatus, ControlOpcode, ControlRequest, ControlResponse, VarList,
@@ -161,7 +161,9 @@ impl Session {
     /// # Errors
     /// The name does not resolve.
     pub fn open_host(&mut self, name: &str, family: Family) -> anyhow::Result<()> {
-        let addr = resolve(name, 123, family).with_context(|| name.to_owned())?;
+        // Unresolved: exit 3 however the lookup failed (no such name, no address of the family).
+        let addr = resolve(name, 123, family)
+            .map_err(|e| Unresolved(format!("{name}: cannot resolve host: {e}")))?;
         self.target = Some(Target {
             name: name.to_owned(),
             family,

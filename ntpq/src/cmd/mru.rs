@@ -122,7 +122,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     // any entry arrived (or was printed) is the command's error.
     let failure = match collected {
         Ok(()) => None,
-        Err(e) if collector.len() == 0 && !header_printed => return Err(e),
+        Err(e) if collector.is_empty() && !header_printed => return Err(e),
         Err(e) => Some(e),
     };
     let partial = failure.is_some() || interrupted;
