@@ -263,7 +263,7 @@ fn canned_sets_match_the_reference() {
 fn auth_args<'a>(lab: &'a Lab, key: &'a str) -> Vec<String> {
     vec![
         "-k".to_owned(),
-        lab.keys_file().display().to_string(),
+        lab.private_keys_file().display().to_string(),
         "-a".to_owned(),
         key.to_owned(),
     ]

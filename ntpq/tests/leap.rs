@@ -926,7 +926,7 @@ fn json_documents_follow_the_documented_shape() {
     assert_eq!(doc["valid"], false);
 
     let ntp1 = lab.ntp1().v4.to_string();
-    let keys = lab.keys_file().to_str().unwrap().to_owned();
+    let keys = lab.private_keys_file().to_str().unwrap().to_owned();
     let out = lab.command(NTPQ).args(["--json", "leap", &ntp1]).run();
     assert_documented("leap", &serde_json::from_str(&out.stdout).unwrap());
     // A dry run against the shared lab sends nothing.

@@ -70,7 +70,11 @@ fn same_through_relay(lab: &Lab, args: &[&str], direct: &str, relayed: &str) {
         lossy.code,
         lossy.stderr
     );
-    let normal = Normalizer::default();
+    // A peer's filter registers take a new sample every poll, also between the two runs.
+    let normal = Normalizer::default()
+        .volatile("filtdelay")
+        .volatile("filtoffset")
+        .volatile("filtdisp");
     assert_eq!(
         normal.normalize(&lossy.stdout),
         normal.normalize(&plain.stdout),
@@ -185,23 +189,58 @@ fn mrulist_of_ten_thousand_entries_through_a_lossy_link_matches_the_lossless_run
         lossy.code,
         without_debug(&lossy.stderr)
     );
-    let (rows, plain_rows) = (mru_rows(&lossy.stdout), mru_rows(&plain.stdout));
-    assert!(rows.len() >= 10_000, "{} rows", rows.len());
-    assert!(
-        rows == plain_rows,
-        "the entry sets differ: {} lossy rows, {} lossless",
-        rows.len(),
-        plain_rows.len()
+    // The daemon keeps about 20,000 entries and recycles its oldest as new clients come (other
+    // tests, other users of the lab): a list read before and one read after the lossy run
+    // bracket what it may show. Every entry present before and after must be in it, and
+    // nothing that was in neither.
+    let after = run(fleet.v4.to_string());
+    after.assert_success();
+    let (rows, before, after) = (
+        mru_rows(&lossy.stdout),
+        mru_rows(&plain.stdout),
+        mru_rows(&after.stdout),
     );
-    assert!(sent.is_subset(&addresses(&lossy.stdout)), "clients missing");
+    let throughout: BTreeSet<&String> = before.intersection(&after).collect();
+    let missing: Vec<&&String> = throughout.iter().filter(|r| !rows.contains(**r)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} entries present before and after are missing, e.g. {:?}",
+        missing.len(),
+        missing.first()
+    );
+    let invented: Vec<&String> = rows
+        .iter()
+        .filter(|r| !before.contains(*r) && !after.contains(*r))
+        .collect();
+    assert!(
+        invented.is_empty(),
+        "entries in neither lossless list: {invented:?}"
+    );
+    if before == after {
+        assert!(
+            rows == before,
+            "the lossy list differs from the lossless one"
+        );
+    }
+    assert!(
+        throughout.len() >= 9_000,
+        "{} entries throughout",
+        throughout.len()
+    );
+    let clients = addresses(&lossy.stdout);
+    let recycled = sent.iter().filter(|a| !clients.contains(*a)).count();
     assert_eq!(
-        without_debug(&lossy.stderr),
-        without_debug(&plain.stderr),
-        "messages differ"
+        without_debug(&lossy.stderr).lines().count(),
+        2,
+        "the banner and the count, nothing else: {}",
+        without_debug(&lossy.stderr)
     );
     eprintln!(
-        "lossy mrulist of {} entries: {} requests in {:.2} s; lossless {} requests in {:.2} s",
+        "lossy mrulist of {} entries ({} of the 10,000 clients recycled by the daemon meanwhile, \
+         lists before/after equal: {}): {} requests in {:.2} s; lossless {} requests in {:.2} s",
         rows.len(),
+        recycled,
+        before == after,
         requests(&lossy),
         lossy.elapsed.as_secs_f64(),
         requests(&plain),
