@@ -17,7 +17,6 @@ mod render;
 mod session;
 
 use std::io::{self, Write};
-use std::net::IpAddr;
 use std::process::ExitCode;
 
 use anyhow::anyhow;
@@ -32,15 +31,18 @@ use serde_json::{Value, json};
 pub use cli::Cli;
 use commands::Ctx;
 use error::CmdError;
-use render::View;
+use render::{Names, View};
 use session::{AuthState, Session, Settings, unix_now};
+
+/// Reverse lookups for `hostnames yes` give up after this long (the address is shown then).
+const NAME_LOOKUP_BOUND: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// ntpdc's side of the shared shell: the session, how results are printed, and the names
 /// `hostnames yes` shows.
 struct Ntpdc {
     session: Session,
     json: bool,
-    hosts: Vec<(IpAddr, String)>,
+    names: Names,
     table: CommandTable,
 }
 
@@ -89,7 +91,7 @@ impl Handler for Ntpdc {
                     hostnames: self.session.settings.hostnames,
                     now,
                     utc_offset: ntpkit::local_time::utc_offset_at(now),
-                    hosts: &self.hosts,
+                    names: &self.names,
                 },
                 session: &mut self.session,
             };
@@ -168,25 +170,6 @@ pub fn command_table() -> CommandTable {
     commands::table()
 }
 
-/// Names from `/etc/hosts`, for `hostnames yes` (ntpkit has no reverse DNS).
-fn etc_hosts() -> Vec<(IpAddr, String)> {
-    let Ok(text) = std::fs::read_to_string("/etc/hosts") else {
-        return Vec::new();
-    };
-    let mut hosts = Vec::new();
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap_or_default();
-        let mut words = line.split_whitespace();
-        if let (Some(addr), Some(name)) = (words.next(), words.next())
-            && let Ok(ip) = addr.parse::<IpAddr>()
-            && !hosts.iter().any(|(a, _)| *a == ip)
-        {
-            hosts.push((ip, name.to_owned()));
-        }
-    }
-    hosts
-}
-
 /// Runs `ntpdc` with parsed arguments, writing results to `out` and errors to standard error.
 ///
 /// # Errors
@@ -227,7 +210,7 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let mut shell = Shell::new(Ntpdc {
         session: Session::new(settings, auth)?,
         json,
-        hosts: etc_hosts(),
+        names: Names::new(NAME_LOOKUP_BOUND),
         table: commands::table(),
     });
     let hosts: Vec<String> = if cli.hosts.is_empty() {
@@ -292,13 +275,6 @@ pub fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts_file_lines() {
-        // Parsing is exercised on whatever /etc/hosts holds; localhost is nearly universal.
-        let hosts = etc_hosts();
-        assert!(hosts.iter().all(|(_, n)| !n.is_empty()));
-    }
 
     #[test]
     fn the_command_table_answers_help() {

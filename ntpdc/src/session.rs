@@ -250,7 +250,7 @@ pub struct Settings {
     pub timeout_ms: u64,
     /// Added to the clock for authentication timestamps.
     pub delay_ms: i64,
-    /// Show reference clocks (and `/etc/hosts` names) instead of bare addresses.
+    /// Show reference clocks and hosts by name instead of bare addresses.
     pub hostnames: bool,
     /// Debug level.
     pub debug: u32,

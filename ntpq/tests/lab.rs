@@ -3,7 +3,7 @@
 //! volatile values; authenticated configuration with every key type; JSON shapes; the
 //! interactive shell through a pty and piped commands; errors and exit codes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ntpkit_lab::{Host, Lab, Normalizer, RefTool, RunOutput, strip_escapes};
 use serde_json::Value;
@@ -150,6 +150,29 @@ fn billboards_and_associations_match_the_reference() {
             &Normalizer::default(),
         );
         compare(lab, host, &["peers -4"], &Normalizer::default());
+        compare(
+            lab,
+            host,
+            &["ntpversion 1", "peers"],
+            &Normalizer::default(),
+        );
+    }
+    // Several hosts: the `server (local)` column as wide as the longest name given.
+    for hosts in [
+        vec![addr(lab.ntp3()), addr(lab.ntp1())],
+        vec![lab.ntp3().v6.to_string(), addr(lab.ntp2())],
+    ] {
+        let mut args = vec!["-n", "-c", "peers", "-c", "opeers"];
+        args.extend(hosts.iter().map(String::as_str));
+        let (o, t) = (ours(lab, &args), theirs(lab, &args));
+        let n = Normalizer::default();
+        assert_eq!(
+            masked(&o.stdout, &n),
+            masked(&t.stdout, &n),
+            "{hosts:?}\nours:\n{}\ntheirs:\n{}",
+            o.stdout,
+            t.stdout
+        );
     }
 }
 
@@ -438,10 +461,41 @@ fn mrulist_lists_the_reference_clients() {
                 .filter(|a| !a.starts_with("10.77.0.10"))
                 .collect()
         };
+        // Restriction bits and the rate flag read from them, per client.
+        let flags = |text: &str| -> BTreeMap<String, (String, String)> {
+            text.lines()
+                .skip(2)
+                .filter_map(|l| {
+                    let w: Vec<&str> = l.split_whitespace().collect();
+                    Some((
+                        (*w.last()?).to_owned(),
+                        ((*w.get(2)?).to_owned(), (*w.get(3)?).to_owned()),
+                    ))
+                })
+                .filter(|(a, _)| !a.starts_with("10.77.0.10"))
+                .collect()
+        };
         let o = ours(lab, &["-n", "-c", "mrulist", &h]);
         o.assert_success();
         let t = theirs(lab, &["-n", "-c", "mrulist", &h]);
         assert_eq!(clients(&o.stdout), clients(&t.stdout), "{}", host.name);
+        if host.name != "ntp2" {
+            // The reference ntpq 4.2.8p15 reads the bits as its daemon lays them out (limited
+            // 0x40 since 4.2.8p11); NTPsec's layout is the older one.
+            assert_eq!(flags(&o.stdout), flags(&t.stdout), "{}", host.name);
+            for tag in ["limited", "kod"] {
+                let cmd = format!("mrulist {tag}");
+                let o = ours(lab, &["-n", "-c", &cmd, &h]);
+                o.assert_success();
+                let t = theirs(lab, &["-n", "-c", &cmd, &h]);
+                assert_eq!(
+                    clients(&o.stdout),
+                    clients(&t.stdout),
+                    "{cmd} {}",
+                    host.name
+                );
+            }
+        }
         assert!(
             o.stdout
                 .starts_with("lstint avgint rstr r m v  count rport remote address\n")

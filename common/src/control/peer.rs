@@ -311,6 +311,12 @@ impl FlashBits {
         self.0 == 0
     }
 
+    /// Whether `peer_loop` (`TEST12`) failed: the peer is synchronized to us.
+    #[must_use]
+    pub const fn is_loop(self) -> bool {
+        self.0 & 0x0800 != 0
+    }
+
     /// The names of the failed tests, lowest bit first; bits above `TEST13` have no name.
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         (0u32..)

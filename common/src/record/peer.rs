@@ -15,10 +15,6 @@ use crate::time::NtpTimestamp;
 
 use super::PeerRecord;
 
-/// The `flash` bit ntpd sets when a peer is synchronized to us (a timing loop): the refid
-/// column then reads `(loop)`.
-const FLASH_LOOP: u16 = 0x0800;
-
 /// The billboard variables of one association.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerVariables {
@@ -182,7 +178,7 @@ impl PeerVariables {
     /// name, an address, or empty.
     #[must_use]
     pub fn refid_text(&self) -> String {
-        if self.flash.0 & FLASH_LOOP != 0 {
+        if self.flash.is_loop() {
             return "(loop)".to_owned();
         }
         let Some(refid) = self.refid.as_deref().filter(|r| !r.is_empty()) else {

@@ -125,7 +125,7 @@ pub static BUILTINS: [CommandSpec; 11] = [
     spec(
         "hostnames",
         &[opt("yes|no", Str)],
-        "show reference clocks and known hosts by name, or only addresses",
+        "show reference clocks and hosts by name (reverse lookups), or only addresses",
     ),
     spec(
         "debug",

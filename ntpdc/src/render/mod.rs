@@ -12,22 +12,78 @@ pub use peers::{listpeers, peers, pstats, showpeer};
 pub use stats::{authinfo, clkbug, clockstat, ctlstats, ifstats, iostats, memstats, timerstats};
 pub use system::{kerninfo, loopinfo, monlist, reslist, sysinfo, sysstats, traps};
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use ntpkit::packet::refclock_name;
 use ntpkit::time::NtpTimestamp;
 
+/// Names of addresses for `hostnames yes`: each address is looked up once (reverse DNS,
+/// `/etc/hosts` first as the system resolver does), given up after a bound so that a slow
+/// resolver never stalls a table.
+#[derive(Debug)]
+pub struct Names {
+    known: Mutex<BTreeMap<IpAddr, Option<String>>>,
+    bound: Duration,
+}
+
+/// No lookups at all: every address stays an address.
+#[cfg(test)]
+pub static NO_NAMES: Names = Names::new(Duration::ZERO);
+
+impl Names {
+    /// Lookups bounded by `bound` (none at all when it is zero).
+    #[must_use]
+    pub const fn new(bound: Duration) -> Self {
+        Self {
+            known: Mutex::new(BTreeMap::new()),
+            bound,
+        }
+    }
+
+    /// Names known beforehand, and no lookups for other addresses.
+    #[cfg(test)]
+    #[must_use]
+    pub fn known(names: impl IntoIterator<Item = (IpAddr, String)>) -> Self {
+        let known = names
+            .into_iter()
+            .map(|(ip, name)| (ip, Some(name)))
+            .collect();
+        Self {
+            known: Mutex::new(known),
+            bound: Duration::ZERO,
+        }
+    }
+
+    /// The name of `ip`, if it has one.
+    pub fn name(&self, ip: IpAddr) -> Option<String> {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        known
+            .entry(ip)
+            .or_insert_with(|| {
+                if self.bound.is_zero() {
+                    None
+                } else {
+                    ntpkit::transport::reverse_lookup(ip, self.bound)
+                }
+            })
+            .clone()
+    }
+}
+
 /// How addresses and dates are shown.
 #[derive(Debug, Clone, Copy)]
 pub struct View<'a> {
-    /// Show reference clocks by name and addresses by their `/etc/hosts` name.
+    /// Show reference clocks and addresses by name.
     pub hostnames: bool,
     /// Unix time now, the pivot for timestamp eras.
     pub now: i64,
     /// Local time zone offset east of UTC, seconds, for dates.
     pub utc_offset: i32,
-    /// Names from `/etc/hosts` (address, name), used when `hostnames` is on.
-    pub hosts: &'a [(IpAddr, String)],
+    /// Names of addresses, used when `hostnames` is on.
+    pub names: &'a Names,
 }
 
 impl View<'_> {
@@ -42,10 +98,7 @@ impl View<'_> {
         {
             return name;
         }
-        self.hosts
-            .iter()
-            .find(|(a, _)| *a == addr)
-            .map_or_else(|| addr.to_string(), |(_, name)| name.clone())
+        self.names.name(addr).unwrap_or_else(|| addr.to_string())
     }
 
     /// ntpd's `prettydate` in the local zone, or `(no time)` for a zero timestamp.
@@ -117,12 +170,12 @@ mod tests {
 
     #[test]
     fn hosts_by_view() {
-        let hosts = [("10.77.0.2".parse().unwrap(), "ntp2".to_owned())];
+        let names = Names::known([("10.77.0.2".parse().unwrap(), "ntp2".to_owned())]);
         let mut view = View {
             hostnames: true,
             now: 0,
             utc_offset: 0,
-            hosts: &hosts,
+            names: &names,
         };
         assert_eq!(view.host("127.127.1.0".parse().unwrap()), "LOCAL(0)");
         assert_eq!(view.host("10.77.0.2".parse().unwrap()), "ntp2");

@@ -194,7 +194,7 @@ mod tests {
             hostnames: false,
             now: 0,
             utc_offset: 0,
-            hosts: &[],
+            names: &crate::render::NO_NAMES,
         }
     }
 

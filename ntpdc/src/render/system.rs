@@ -336,7 +336,7 @@ mod tests {
             hostnames: false,
             now: 0,
             utc_offset: 0,
-            hosts: &[],
+            names: &crate::render::NO_NAMES,
         }
     }
 

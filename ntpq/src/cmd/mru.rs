@@ -11,16 +11,33 @@ use ntpkit::control::{
     ReassemblyLimits,
 };
 use ntpkit::format::address_text;
-use ntpkit::record::MruRecord;
+use ntpkit::record::{MruRecord, RateBits};
 use ntpkit::time::NtpTimestamp;
 use ntpkit_shell::{Arg, Invocation};
 
 use super::emit_json;
 use crate::session::Session;
 
-/// `RES_LIMITED` and `RES_KOD` (§5.5).
-const RES_LIMITED: u32 = 0x0020;
-const RES_KOD: u32 = 0x0400;
+/// Every bit that means limited or kod in one of the daemons' layouts ([`RateBits`]).
+const ANY_RATE_BIT: u32 = RateBits::CLASSIC.limited
+    | RateBits::CLASSIC.kod
+    | RateBits::NTPD_P11.limited
+    | RateBits::NTPD_P11.kod;
+
+/// Where this server keeps its rate-limit bits, read off its `version` (one `rv 0 version`);
+/// the classic layout when it does not say.
+fn rate_bits(s: &mut Session) -> anyhow::Result<RateBits> {
+    let response = s.query(
+        ControlOpcode::ReadVariables,
+        AssocId::SYSTEM,
+        b"version".to_vec(),
+        false,
+    )?;
+    let vars = response.variables().ok();
+    Ok(RateBits::for_version(
+        vars.as_ref().and_then(|v| v.text("version")),
+    ))
+}
 
 /// Most READ_MRU requests one listing may take; a busy server can keep us paging forever.
 const MAX_REQUESTS: usize = 100_000;
@@ -37,14 +54,19 @@ enum SortKey {
 /// Server-side filters, the sort key, and whether the order is reversed.
 type Tags = (Vec<(String, String)>, SortKey, bool);
 
-fn parse_tags(inv: &Invocation) -> anyhow::Result<Tags> {
+fn parse_tags(s: &mut Session, inv: &Invocation) -> anyhow::Result<Tags> {
     let mut filters = Vec::new();
+    let mut bits = None;
     let mut sort = (SortKey::LastSeen, false);
     for arg in &inv.args {
         let Arg::Str(tag) = arg else { continue };
         match tag.split_once('=') {
             None if tag == "limited" || tag == "kod" => {
-                let bit = if tag == "kod" { RES_KOD } else { RES_LIMITED };
+                let bits = match bits {
+                    Some(bits) => bits,
+                    None => *bits.insert(rate_bits(s)?),
+                };
+                let bit = if tag == "kod" { bits.kod } else { bits.limited };
                 filters.push(("resany".into(), format!("0x{bit:x}")));
             }
             Some(("sort", order)) => {
@@ -83,7 +105,7 @@ pub fn mrulist(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow
 }
 
 fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Result<()> {
-    let (filters, key, reverse) = parse_tags(inv)?;
+    let (filters, key, reverse) = parse_tags(s, inv)?;
     // Oldest first is the order rows arrive in: print them as they come.
     let stream = !s.json && key == SortKey::LastSeen && reverse;
     if !s.json {
@@ -96,6 +118,8 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
         collector = collector.with_arrivals();
     }
     let host = s.host_name();
+    // Rows printed as they arrive need the server's layout of the rate bits up front.
+    let mut bits = if stream { Some(rate_bits(s)?) } else { None };
     let mut header_printed = false;
     let collected = collect(s, &mut collector, &interrupt, &mut |s, c| {
         progress.show(c.len());
@@ -109,7 +133,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
             // machine's clock (the server is assumed to keep time).
             let now = local_now();
             for e in &arrivals {
-                write_row(s, out, e, now)?;
+                write_row(s, out, e, now, bits.unwrap_or(RateBits::CLASSIC))?;
             }
             out.flush()?;
         }
@@ -165,8 +189,24 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     if reverse {
         entries.reverse();
     }
+    // One more request, only when some client has a bit that means limited or kod in one
+    // of the layouts.
+    let bits = match bits.take() {
+        Some(bits) => bits,
+        // After a partial list the server may be gone: its classic layout then, not an error
+        // that would lose the entries that came.
+        None if entries.iter().any(|e| e.restrict & ANY_RATE_BIT != 0) => match rate_bits(s) {
+            Ok(bits) => bits,
+            Err(_) if partial => RateBits::CLASSIC,
+            Err(e) => return Err(e),
+        },
+        None => RateBits::CLASSIC,
+    };
     if s.json {
-        let records: Vec<MruRecord> = entries.iter().map(|e| record(&host, e, now)).collect();
+        let records: Vec<MruRecord> = entries
+            .iter()
+            .map(|e| MruRecord::from_entry(&host, e, now, bits))
+            .collect();
         emit_json(
             out,
             &serde_json::json!({
@@ -190,7 +230,7 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     );
     write_header(out)?;
     for entry in &entries {
-        write_row(s, out, entry, now)?;
+        write_row(s, out, entry, now, bits)?;
     }
     if partial {
         return Err(partial_error(entries.len(), failure));
@@ -410,6 +450,7 @@ fn write_row(
     out: &mut dyn Write,
     e: &MruEntry,
     now: NtpTimestamp,
+    bits: RateBits,
 ) -> anyhow::Result<()> {
     let lstint = (seconds_between(now, e.last) + 0.5) as i64;
     let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
@@ -422,23 +463,13 @@ fn write_row(
         out,
         "{lstint:6} {avgint:6} {:4x} {} {} {} {:6} {:5} {name}",
         e.restrict,
-        rate_flag(e.restrict),
+        bits.flag(e.restrict),
         e.mode,
         e.version,
         e.count,
         e.addr.port()
     )?;
     Ok(())
-}
-
-fn rate_flag(restrict: u32) -> &'static str {
-    if restrict & RES_KOD != 0 {
-        "K"
-    } else if restrict & RES_LIMITED != 0 {
-        "L"
-    } else {
-        "."
-    }
 }
 
 /// Entries so far and their rate, on standard error when it is a terminal.
@@ -483,30 +514,6 @@ impl Progress {
 
 fn seconds_between(later: NtpTimestamp, earlier: NtpTimestamp) -> f64 {
     NtpTimestamp::from_bits(later.to_bits().wrapping_sub(earlier.to_bits())).as_offset_seconds()
-}
-
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_precision_loss,
-    reason = "intervals in seconds; ntpq rounds them to int the same way"
-)]
-fn record(host: &str, e: &MruEntry, now: NtpTimestamp) -> MruRecord {
-    let lstint = (seconds_between(now, e.last) + 0.5) as i64;
-    let avgint = (seconds_between(e.last, e.first) / e.count.max(1) as f64 + 0.5) as i64;
-    MruRecord {
-        host: host.to_owned(),
-        address: address_text(&e.addr),
-        port: e.addr.port(),
-        lstint_s: lstint,
-        avgint_s: avgint,
-        restrict: e.restrict,
-        rate_flag: rate_flag(e.restrict).to_owned(),
-        mode: e.mode,
-        version: e.version,
-        count: e.count,
-        first: format!("0x{}", e.first),
-        last: format!("0x{}", e.last),
-    }
 }
 
 #[expect(clippy::cast_precision_loss, reason = "packet counts as a divisor")]

@@ -5,10 +5,9 @@ use std::io::Write;
 use std::net::IpAddr;
 
 use ntpkit::control::{AssocId, AssocStatus, ControlOpcode, ControlResponse, PeerStatus, VarList};
-use ntpkit::format::vars::{decode_netnum, escape_text, ms_text, parse_uint, pretty_interval};
-use ntpkit::packet::{RefIdContext, ReferenceId, Stratum, is_refclock_addr, refclock_name};
-use ntpkit::record::{AssociationRecord, PeerRecord};
-use ntpkit::time::NtpTimestamp;
+use ntpkit::format::vars::{decode_netnum, escape_text, ms_text, pretty_interval};
+use ntpkit::packet::refclock_name;
+use ntpkit::record::{AssociationRecord, PeerRecord, PeerVariables};
 use ntpkit_shell::{Arg, Invocation, IpVersion};
 
 use super::emit_json;
@@ -141,7 +140,7 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
         }
         let vars = VarList::parse_partial(&response.data).0;
         let row = PeerRow::read(s, assoc, response.peer_status(), &vars);
-        if family.is_none_or(|v6| row.address.is_some_and(|ip| ip.is_ipv6() == v6)) {
+        if family.is_none_or(|v6| row.vars.address.is_some_and(|ip| ip.is_ipv6() == v6)) {
             rows.push(row);
         }
     }
@@ -154,9 +153,16 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
         );
     }
     let multi = s.host_count > 1;
-    let width = s.host_width.max(14);
+    // As ntpq: the column is as wide as the longest host name given (the heading is cut to
+    // it), a local address at most one character wider. The old billboard (`opeers`) heads
+    // it `server` and shows the host asked in it. (The reference sets that width for
+    // numeric hosts only in `peers`, so its `opeers` alone prints a column of width 0; ntpkit
+    // always uses the width `peers` uses.)
+    let width = s.host_width;
+    let old = layout == Layout::Opeers;
     if multi {
-        write!(out, "{:<width$.width$} ", "server (local)")?;
+        let heading = if old { "server" } else { "server (local)" };
+        write!(out, "{heading:<width$.width$} ")?;
     }
     writeln!(out, "{}", header(layout))?;
     if multi {
@@ -166,11 +172,11 @@ pub fn peers(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::
     let now = ntp_now();
     for row in rows {
         if multi {
-            let local = match row.local {
-                Some(ip) => s.display_name(ip),
-                None => s.host_name(),
+            let local = match row.vars.local {
+                Some(ip) if !old => s.display_name(ip),
+                _ => trunc_left(&s.host_name(), width),
             };
-            write!(out, "{local:<width$} ")?;
+            write!(out, "{local:<width$.cut$} ", cut = width + 1)?;
         }
         let line = row.render(s, layout, now, multi.then_some(width));
         writeln!(out, "{line}")?;
@@ -227,178 +233,57 @@ fn ntp_now() -> u32 {
     u32::try_from((unix + i64::from(ntpkit::time::UNIX_EPOCH_NTP)).rem_euclid(1 << 32)).unwrap_or(0)
 }
 
-/// The variables of one billboard row.
+/// One billboard row: the peer's variables and the name shown for it.
 #[derive(Debug, Clone)]
 struct PeerRow {
-    assoc: AssocId,
-    status: PeerStatus,
-    address: Option<IpAddr>,
-    port: Option<u16>,
-    srchost: Option<String>,
-    local: Option<IpAddr>,
-    refid: Option<String>,
-    stratum: Option<u64>,
-    hmode: Option<i64>,
-    hpoll: i64,
-    ppoll: i64,
-    reach: u64,
-    delay: Option<f64>,
-    offset: Option<f64>,
-    jitter: Option<f64>,
-    dispersion: Option<f64>,
-    rec: Option<NtpTimestamp>,
-    reftime: Option<NtpTimestamp>,
-    flash: u64,
+    vars: PeerVariables,
     remote: String,
 }
 
 impl PeerRow {
     fn read(s: &mut Session, assoc: AssocId, status: PeerStatus, vars: &VarList) -> Self {
-        let text = |n: &str| vars.text(n).map(str::to_owned);
-        let float = |n: &str| vars.get(n).and_then(|v| v.as_f64().ok());
-        let poll = |n: &str| {
-            vars.get(n)
-                .and_then(|v| v.as_i64().ok())
-                .map_or(0, |p| if p < 0 { 3 } else { p })
-        };
-        let address = text("srcadr")
-            .or_else(|| text("peeradr"))
-            .and_then(|a| decode_netnum(&a))
-            .map(|a| a.ip());
-        let srchost = text("srchost").filter(|h| !h.is_empty());
-        let remote = match (&srchost, address) {
+        let vars = PeerVariables::from_vars(assoc, status, vars);
+        let remote = match (&vars.srchost, vars.address) {
             (Some(h), _) => h.clone(),
             (None, Some(ip)) => s.display_name(ip),
             (None, None) => "0.0.0.0".to_owned(),
         };
-        Self {
-            assoc,
-            status,
-            address,
-            port: vars
-                .get("srcport")
-                .and_then(|v| v.as_u64().ok())
-                .and_then(|p| u16::try_from(p).ok()),
-            srchost,
-            local: text("dstadr")
-                .and_then(|a| decode_netnum(&a))
-                .map(|a| a.ip()),
-            refid: vars
-                .get("refid")
-                .map(|v| v.text().unwrap_or_default().to_owned()),
-            stratum: vars.get("stratum").and_then(|v| v.as_u64().ok()),
-            hmode: vars.get("hmode").and_then(|v| v.as_i64().ok()),
-            hpoll: poll("hpoll"),
-            ppoll: poll("ppoll"),
-            reach: text("reach").and_then(|r| parse_uint(&r)).unwrap_or(0),
-            delay: float("delay"),
-            offset: float("offset"),
-            jitter: float("jitter"),
-            dispersion: float("dispersion").or_else(|| float("rootdisp")),
-            rec: vars.get("rec").and_then(|v| v.as_timestamp().ok()),
-            reftime: vars.get("reftime").and_then(|v| v.as_timestamp().ok()),
-            flash: text("flash").and_then(|f| parse_uint(&f)).unwrap_or(0),
-            remote,
-        }
+        Self { vars, remote }
     }
 
-    /// The `t` column (from `hmode`, else from the local address).
-    fn type_char(&self) -> char {
-        let src = self.address;
-        let multicast = src.is_some_and(|ip| ip.is_multicast());
-        match self.hmode {
-            Some(6) => 'b',
-            Some(5) if multicast => 'M',
-            Some(5) => 'B',
-            Some(3) if src.is_some_and(is_refclock_addr) => 'l',
-            Some(3) if src.is_none_or(|ip| ip.is_unspecified()) => 'p',
-            Some(3) if multicast => 'a',
-            Some(3) => 'u',
-            Some(1) => 's',
-            Some(2) => 'S',
-            _ => match self.local {
-                Some(IpAddr::V4(v4)) => {
-                    let n = u32::from(v4);
-                    if n & 0xf000_0000 == 0xe000_0000 {
-                        'm'
-                    } else if n & 0xff == 0xff {
-                        'b'
-                    } else if n == 0x7f00_0001 {
-                        'l'
-                    } else if n & 0xffff_ffe0 == 0 {
-                        '-'
-                    } else {
-                        'u'
-                    }
-                }
-                Some(IpAddr::V6(v6)) if v6.is_multicast() => 'm',
-                Some(IpAddr::V6(_)) => 'u',
-                None => '?',
-            },
-        }
-    }
-
-    fn when(&self, now: u32) -> i64 {
-        let last = [self.rec, self.reftime]
-            .into_iter()
-            .flatten()
-            .find(|t| t.seconds != 0);
-        match last {
-            None => 0,
-            Some(t) if now < t.seconds => -1,
-            Some(t) => i64::from(now - t.seconds),
-        }
-    }
-
-    fn poll_s(&self) -> u64 {
-        1u64 << self.ppoll.min(self.hpoll).clamp(0, 62)
-    }
-
-    /// The refid column text (before padding).
+    /// The refid column text (before padding): `opeers` shows the local address instead,
+    /// `apeers` short refclock names and IPv4 refids in hex.
     fn refid_text(&self, layout: Layout) -> String {
-        if self.flash & 0x0800 != 0 && layout != Layout::Opeers {
-            return "(loop)".to_owned();
-        }
-        if layout == Layout::Opeers {
-            let local = self
-                .local
-                .map_or_else(|| "0.0.0.0".to_owned(), |ip| ip.to_string());
-            return trunc_left(&local, 15);
-        }
-        let Some(refid) = &self.refid else {
-            return String::new();
-        };
-        if refid.is_empty() {
-            return String::new();
-        }
-        if refid.len() <= 4 {
-            let code: String = refid
-                .bytes()
-                .map(|b| {
-                    if b.is_ascii_graphic() {
-                        char::from(b)
-                    } else {
-                        '.'
-                    }
-                })
-                .collect();
-            return format!(".{code}.");
-        }
-        match decode_netnum(refid).map(|a| a.ip()) {
-            Some(ip) if ip.is_unspecified() => "0.0.0.0".to_owned(),
-            Some(IpAddr::V4(v4)) => match refclock_name(v4) {
-                Some(name) if layout == Layout::Apeers => name.chars().take(8).collect(),
-                Some(name) => name,
-                None if layout == Layout::Apeers => format!("{:x}", u32::from(v4)),
-                None => v4.to_string(),
-            },
-            Some(IpAddr::V6(v6)) => v6.to_string(),
-            None => String::new(),
+        let v = &self.vars;
+        match layout {
+            Layout::Opeers => {
+                let local = v
+                    .local
+                    .map_or_else(|| "0.0.0.0".to_owned(), |ip| ip.to_string());
+                trunc_left(&local, 15)
+            }
+            Layout::Apeers if !v.flash.is_loop() => {
+                let refid = v.refid.as_deref().filter(|r| r.len() > 4);
+                match refid.and_then(decode_netnum).map(|a| a.ip()) {
+                    Some(IpAddr::V4(v4)) if !v4.is_unspecified() => match refclock_name(v4) {
+                        Some(name) => name.chars().take(8).collect(),
+                        None => format!("{:x}", u32::from(v4)),
+                    },
+                    _ => v.refid_text(),
+                }
+            }
+            _ => v.refid_text(),
         }
     }
 
     fn render(&self, s: &Session, layout: Layout, now: u32, multi: Option<usize>) -> String {
-        let tally = self.status.selection.tally();
+        let v = &self.vars;
+        let tally = if s.version <= 1 {
+            // ntpq's decoding for `ntpversion 1`: two bits of the selection only.
+            [' ', '.', '+', '*'][usize::from((v.status.to_bits() >> 8) & 0x3)]
+        } else {
+            v.status.selection.tally()
+        };
         let mut line = String::new();
         if s.wide && self.remote.len() > 15 {
             let indent = multi.map_or(0, |w| w + 1) + 1 + 15 + 1;
@@ -410,76 +295,39 @@ impl PeerRow {
         line.push_str(&refid);
         if layout == Layout::Apeers {
             line.push_str(&" ".repeat(9usize.saturating_sub(refid.len())));
-            line.push_str(&format!("{:<6}", self.assoc.0));
+            line.push_str(&format!("{:<6}", v.assoc.0));
         } else {
             line.push_str(&" ".repeat(15usize.saturating_sub(refid.len())));
         }
         let unit = if s.units { "ms" } else { "" };
         let jitter = if layout == Layout::Opeers {
-            self.dispersion
+            v.dispersion_ms
         } else {
-            self.jitter.or(self.dispersion)
+            v.jitter_ms.or(v.dispersion_ms)
         };
         let ms =
             |v: Option<f64>, signed: bool| format!("{}{unit}", ms_text(v.unwrap_or(0.0), signed));
         line.push_str(&format!(
             " {:2} {} {:>4.4} {:>4.4}  {:3o}  {:>7.7} {:>8.7} {:>7.7}",
-            self.stratum.unwrap_or(0),
-            self.type_char(),
-            pretty_interval(self.when(now)),
-            pretty_interval(i64::try_from(self.poll_s()).unwrap_or(i64::MAX)),
-            self.reach,
-            ms(self.delay, false),
-            ms(self.offset, true),
+            v.stratum.unwrap_or(0),
+            v.type_char(),
+            pretty_interval(v.when_s(now)),
+            pretty_interval(i64::try_from(v.poll_s()).unwrap_or(i64::MAX)),
+            v.reach,
+            ms(v.delay_ms, false),
+            ms(v.offset_ms, true),
             ms(jitter, false),
         ));
         line
     }
 
     fn record(&self, host: &str, layout: Layout) -> PeerRecord {
-        let refid = (layout != Layout::Opeers)
-            .then(|| {
-                self.refid
-                    .as_deref()
-                    .and_then(|r| refid_summary(r, self.stratum))
-            })
-            .flatten();
-        PeerRecord {
-            host: host.to_owned(),
-            assoc_id: self.assoc.0,
-            tally: self.status.selection.tally().to_string(),
-            remote: self.srchost.clone().unwrap_or_else(|| self.remote.clone()),
-            address: self.address.map(|ip| ip.to_string()),
-            port: self.port,
-            local: self.local.map(|ip| ip.to_string()),
-            refid,
-            stratum: self.stratum,
-            r#type: self.type_char().to_string(),
-            when_s: match self.when(ntp_now()) {
-                w if w > 0 => Some(w),
-                _ => None,
-            },
-            poll_s: self.poll_s(),
-            reach: self.reach,
-            delay_ms: self.delay,
-            offset_ms: self.offset,
-            jitter_ms: self.jitter,
-            dispersion_ms: self.dispersion,
+        let mut record = self.vars.record(host, &self.remote, ntp_now());
+        if layout == Layout::Opeers {
+            record.refid = None;
         }
+        record
     }
-}
-
-/// The decoded refid of a peer: a text code, or an address (hash for IPv6 upstreams).
-fn refid_summary(text: &str, stratum: Option<u64>) -> Option<ntpkit::packet::RefIdSummary> {
-    let stratum = Stratum(u8::try_from(stratum.unwrap_or(16).min(255)).unwrap_or(16));
-    let context = RefIdContext::peer(stratum);
-    if let Some(addr) = decode_netnum(text) {
-        return match addr.ip() {
-            IpAddr::V4(v4) => Some(ReferenceId::from(v4).summary(context)),
-            IpAddr::V6(v6) => Some(ReferenceId::for_ipv6(v6).summary(context.with_ipv6_upstream())),
-        };
-    }
-    text.parse::<ReferenceId>().ok().map(|r| r.summary(context))
 }
 
 /// ntpq's `trunc_left`: keep the right end, marking the cut with `_`.
