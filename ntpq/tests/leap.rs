@@ -200,10 +200,17 @@ fn scratch(kind: Daemon, shift: Option<f64>) -> ScratchDaemon {
 }
 
 fn keys(dir: &TempDir) -> String {
-    dir.write(
+    let path = dir.write(
         "ntp.keys",
         &format!("1 MD5 {KEY}\n2 MD5 notTheControlKey\n"),
+    );
+    // Private, as keys files should be: ntpq warns about one others can read.
+    std::fs::set_permissions(
+        &path,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
     )
+    .unwrap();
+    path
 }
 
 fn ours(d: &ScratchDaemon, keys: &str, args: &[&str]) -> RunOutput {
