@@ -183,12 +183,20 @@ fn mrulist_of_ten_thousand_entries_through_a_lossy_link_matches_the_lossless_run
     let plain = run(fleet.v4.to_string());
     plain.assert_success();
     let lossy = run(relay.v4.ip().to_string());
-    assert!(
-        lossy.success(),
-        "exit {:?}: {}",
-        lossy.code,
-        without_debug(&lossy.stderr)
-    );
+    if !lossy.success() {
+        // The whole `-d` trace, for the post-mortem; its end in the message.
+        let trace =
+            std::env::temp_dir().join(format!("ntpkit-lossy-mrulist-{}.log", std::process::id()));
+        let _ = std::fs::write(&trace, &lossy.stderr);
+        let tail: Vec<&str> = lossy.stderr.lines().rev().take(30).collect();
+        panic!(
+            "exit {:?} after {:?} (trace in {}): …\n{}",
+            lossy.code,
+            lossy.elapsed,
+            trace.display(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
     // The daemon keeps about 20,000 entries and recycles its oldest as new clients come (other
     // tests, other users of the lab): a list read before and one read after the lossy run
     // bracket what it may show. Every entry present before and after must be in it, and
