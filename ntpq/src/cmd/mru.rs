@@ -328,7 +328,11 @@ fn collect(
                     }
                     collector.on_error(timeout)?;
                 }
-                Ok(control) => collector.on_error(control)?,
+                // An error answer is an answer: the run of silences is over.
+                Ok(control) => {
+                    silent = 0;
+                    collector.on_error(control)?;
+                }
                 Err(other) => return Err(other),
             },
             None => bail!("no answer"),
