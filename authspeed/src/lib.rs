@@ -44,6 +44,9 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
                 };
                 anyhow::anyhow!("{at}: {}", e.kind)
             })?;
+            if let Some(exposure) = ntpkit::auth::KeysExposure::of_file(path) {
+                eprintln!("authspeed: warning: {}: {exposure}", path.display());
+            }
             (file, Some(path.display().to_string()))
         }
         None => (KeysFile::parse("built-in", SAMPLE_KEYS)?, None),

@@ -185,6 +185,12 @@ fn bad_key_files_are_one_line_errors() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.keys");
     std::fs::write(&bad, "1 MD5 fine\n2 SHA1 correcthorsebatterystaple\n").unwrap();
+    // Private, as keys files should be: a readable one adds a warning line.
+    std::fs::set_permissions(
+        &bad,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .unwrap();
     let out = authspeed(&[bad.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(

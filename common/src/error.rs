@@ -33,3 +33,13 @@ pub enum DecodeError {
         value: String,
     },
 }
+
+/// A command printed part of its answer before the rest failed to arrive: what was shown is
+/// flagged as partial (on standard error, and `"partial": true` in JSON), and the tools exit 5
+/// (`docs/exit-codes.md`). Its cause (a timeout, say) follows it in the error chain.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("partial result: {shown}")]
+pub struct PartialResult {
+    /// What was shown, for the message (`4096 of the entries`).
+    pub shown: String,
+}

@@ -45,4 +45,4 @@ pub mod trace;
 pub mod transport;
 pub(crate) mod wire;
 
-pub use error::DecodeError;
+pub use error::{DecodeError, PartialResult};

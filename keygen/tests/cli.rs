@@ -493,6 +493,12 @@ fn keys_files_convert_to_chrony() {
          4 AES128CMAC 5b051cf0a143e932ba3d2bd1bf2e13bc 10.77.0.0/16\n",
     )
     .unwrap();
+    // Private, as keys files should be: a readable one adds a warning line.
+    fs::set_permissions(
+        &path,
+        <fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
+    )
+    .unwrap();
     let out = keygen(&dir.0, &["--chrony", "in.keys"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(

@@ -280,8 +280,11 @@ impl Plan {
         };
         let key = match cli.key_id {
             Some(id) => {
-                let file = KeysFile::load(&cli.keyfile)
-                    .with_context(|| format!("keys file {}", cli.keyfile.display()))?;
+                // The error names the file and line itself.
+                let file = KeysFile::load(&cli.keyfile)?;
+                if let Some(exposure) = ntpkit::auth::KeysExposure::of_file(&cli.keyfile) {
+                    eprintln!("ntpdate: warning: {}: {exposure}", cli.keyfile.display());
+                }
                 let key = file
                     .get(KeyId(id))
                     .with_context(|| format!("key {id} is not in {}", cli.keyfile.display()))?;

@@ -194,7 +194,12 @@ pub fn run(cli: &Cli, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     };
     if let Some(path) = &cli.keyfile {
         match KeysFile::load(path) {
-            Ok(file) => auth.keys = Some((path.clone(), file)),
+            Ok(file) => {
+                if let Some(exposure) = ntpkit::auth::KeysExposure::of_file(path) {
+                    writeln!(err, "ntpdc: warning: {}: {exposure}", path.display())?;
+                }
+                auth.keys = Some((path.clone(), file));
+            }
             Err(e) => {
                 writeln!(err, "ntpdc: {e}")?;
                 return Ok(ExitCode::from(1));

@@ -188,6 +188,9 @@ pub struct HostState {
     pub restrict: RestrictLayout,
     /// Whether the host answered a mode 6 probe (after a mode 7 timeout).
     pub answers_mode6: Option<bool>,
+    /// Whether the host answered any mode 7 request (its silence since is loss, not a
+    /// disabled mode 7).
+    pub answers_mode7: bool,
 }
 
 /// Key selection for authenticated requests.
@@ -216,7 +219,7 @@ impl AuthState {
     /// No key ID was given, or the key is neither typed nor in the keys file.
     pub fn key(&self) -> Result<Option<Key>, CmdError> {
         let Some(id) = self.keyid else {
-            return Err(CmdError::Failed(
+            return Err(CmdError::NoKey(
                 "authentication needed: give -k KEYFILE -a KEYID, or use `keyid` and `passwd`"
                     .into(),
             ));
@@ -233,7 +236,7 @@ impl AuthState {
                     CmdError::Failed(format!("key {id} is not in {}", path.display()))
                 })
             }
-            None => Err(CmdError::Failed(format!(
+            None => Err(CmdError::NoKey(format!(
                 "no secret for key {id}: give -k KEYFILE or use `passwd`"
             ))),
         }
@@ -343,7 +346,7 @@ impl Session {
     pub fn open(&mut self, name: &str, family: Option<Family>) -> Result<(), CmdError> {
         let family = family.unwrap_or(self.settings.family);
         let addr = resolve(name, 123, family)
-            .map_err(|e| CmdError::Failed(format!("cannot resolve '{name}': {e}")))?;
+            .map_err(|e| CmdError::Unresolved(format!("cannot resolve '{name}': {e}")))?;
         self.host = Some(HostState {
             name: name.to_owned(),
             addr,
@@ -351,6 +354,7 @@ impl Session {
             long: ServerLong::Lp64,
             restrict: RestrictLayout::default(),
             answers_mode6: None,
+            answers_mode7: false,
         });
         Ok(())
     }
@@ -394,6 +398,7 @@ impl Session {
         let key = if req.auth { self.auth.key()? } else { None };
         self.transport.set_timeout(self.per_attempt());
         let mut old_conf_peer = false;
+        let mut rechecked = false;
         loop {
             let layout = Layout {
                 implementation: host.planner.implementation(),
@@ -426,10 +431,12 @@ impl Session {
             let code = match self.transport.run(job) {
                 Ok((answer, _)) => match answer.result {
                     Ok(response) => {
+                        host.answers_mode7 = true;
                         self.record(&request, signed, &answer.traffic, "ok");
                         return Ok(response);
                     }
                     Err(PrivateError::Info(code)) => {
+                        host.answers_mode7 = true;
                         let outcome = CmdError::Server(code).kind();
                         self.record(&request, signed, &answer.traffic, outcome);
                         code
@@ -443,6 +450,18 @@ impl Session {
                         _ => "malformed",
                     };
                     self.record(&request, signed, &traffic, outcome);
+                    // Mode 6 answered where mode 7 did not: mode 7 is off, or its datagrams
+                    // were lost on a lossy link. One more mode 7 exchange tells the two apart
+                    // before the host is said to have mode 7 disabled (a lossy link once made
+                    // that wrong diagnosis).
+                    if matches!(error, PrivateError::Timeout)
+                        && !rechecked
+                        && !host.answers_mode7
+                        && self.answers_mode6(host)
+                    {
+                        rechecked = true;
+                        continue;
+                    }
                     return Err(match error {
                         PrivateError::Timeout => self.diagnose_silence(host),
                         // The server answers mode 7, but nothing it sent answers us.
@@ -520,17 +539,22 @@ impl Session {
             .push(ExchangeRecord::new(request, signed, traffic, outcome));
     }
 
-    /// After a mode 7 silence: does the host answer mode 6? Then mode 7 is disabled there.
-    fn diagnose_silence(&mut self, host: &mut HostState) -> CmdError {
-        let answers = match host.answers_mode6 {
+    /// After a mode 7 silence: does the host answer mode 6 (asked once per host)?
+    fn answers_mode6(&mut self, host: &mut HostState) -> bool {
+        match host.answers_mode6 {
             Some(known) => known,
             None => {
                 let known = self.probe_mode6(host.addr);
                 host.answers_mode6 = Some(known);
                 known
             }
-        };
-        if answers {
+        }
+    }
+
+    /// After a mode 7 silence: a host that answers mode 6 but never answered mode 7 has mode 7
+    /// disabled; one that answered mode 7 before, or nothing at all, timed out.
+    fn diagnose_silence(&mut self, host: &mut HostState) -> CmdError {
+        if !host.answers_mode7 && self.answers_mode6(host) {
             CmdError::Mode7Disabled(host.name.clone())
         } else {
             CmdError::Timeout

@@ -302,8 +302,9 @@ impl Handler for Ntpq {
     }
 }
 
-/// The exit status for an error: 3 timeout or unreachable, 4 authentication refused or not
-/// possible or a response MAC that does not verify, 2 usage, 1 anything else.
+/// The exit status for an error: 5 a result printed in part, 3 timeout or unreachable, 4
+/// authentication refused or not possible or a response MAC that does not verify, 2 usage, 1
+/// anything else.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     fn control(c: &ControlError) -> u8 {
         match c {
@@ -311,6 +312,11 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
             ControlError::Server(ErrorCode::Permission) | ControlError::BadMac { .. } => 4,
             _ => 1,
         }
+    }
+    // Before its cause: a result was printed in part, whatever stopped the rest. (anyhow's
+    // `downcast_ref` finds a context value; the chain's links are its wrappers.)
+    if err.downcast_ref::<ntpkit::PartialResult>().is_some() {
+        return 5;
     }
     for cause in err.chain() {
         if let Some(c) = cause.downcast_ref::<ControlError>() {
@@ -334,11 +340,12 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
         if cause.downcast_ref::<ntpkit_shell::LineError>().is_some() {
             return 2;
         }
+        // Network errors only: a local file that is missing (`config-from-file`) is a failed
+        // command (1), not an unreachable host.
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && matches!(
                 io.kind(),
-                std::io::ErrorKind::NotFound
-                    | std::io::ErrorKind::ConnectionRefused
+                std::io::ErrorKind::ConnectionRefused
                     | std::io::ErrorKind::NetworkUnreachable
                     | std::io::ErrorKind::HostUnreachable
             )

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use ntpkit::auth::{Key, KeyId, KeyType, KeysFile};
 use ntpkit::control::{
     AssocId, AssocStatus, ControlOpcode, ControlRequest, ControlResponse, VarList,
@@ -161,7 +161,9 @@ impl Session {
     /// # Errors
     /// The name does not resolve.
     pub fn open_host(&mut self, name: &str, family: Family) -> anyhow::Result<()> {
-        let addr = resolve(name, 123, family).with_context(|| name.to_owned())?;
+        // Unresolved: exit 3 however the lookup failed (no such name, no address of the family).
+        let addr = resolve(name, 123, family)
+            .map_err(|e| Unresolved(format!("{name}: cannot resolve host: {e}")))?;
         self.target = Some(Target {
             name: name.to_owned(),
             family,
@@ -216,8 +218,9 @@ impl Session {
         if self.auth.keys_file.is_none()
             && let Some(path) = &self.auth.keys_path
         {
-            let keys =
-                KeysFile::load(path).with_context(|| format!("keys file '{}'", path.display()))?;
+            // The error names the file and line itself.
+            let keys = KeysFile::load(path)?;
+            warn_exposure(path);
             self.auth.keys_file = Some(keys);
         }
         if self.auth.key.is_none()
@@ -436,4 +439,13 @@ pub fn seed_sequence() -> u16 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     u16::try_from((nanos ^ std::process::id()) & 0x7fff).unwrap_or(1)
+}
+
+/// Warns once per run (a fleet has a session per host) when the keys file is readable beyond
+/// its owner.
+fn warn_exposure(path: &std::path::Path) {
+    static WARNED: std::sync::Once = std::sync::Once::new();
+    if let Some(exposure) = ntpkit::auth::KeysExposure::of_file(path) {
+        WARNED.call_once(|| eprintln!("ntpq: warning: {}: {exposure}", path.display()));
+    }
 }

@@ -286,7 +286,7 @@ fn canned_sets_match_the_reference() {
 fn auth_args<'a>(lab: &'a Lab, key: &'a str) -> Vec<String> {
     vec![
         "-k".to_owned(),
-        lab.keys_file().display().to_string(),
+        lab.private_keys_file().display().to_string(),
         "-a".to_owned(),
         key.to_owned(),
     ]
@@ -570,7 +570,11 @@ fn assert_shape(doc: &Value, command: &str) {
             items("associations", &["host", "index", "assoc_id", "status"]);
         }
         "mrulist" => {
-            has(obj, &["host", "command", "now", "updates", "entries"]);
+            has(
+                obj,
+                &["host", "command", "now", "updates", "partial", "entries"],
+            );
+            assert_eq!(obj["partial"], false, "a whole list");
             items(
                 "entries",
                 &[

@@ -266,7 +266,7 @@ impl<'a> Configured<'a> {
     }
 
     fn config(&self, line: impl Fn(&str) -> String) {
-        let keys = self.lab.keys_file().display().to_string();
+        let keys = self.lab.private_keys_file().display().to_string();
         let mut args = vec!["-n".to_owned(), "-k".into(), keys, "-a".into(), "1".into()];
         for s in self.servers {
             args.extend(["-c".to_owned(), line(s)]);

@@ -200,10 +200,17 @@ fn scratch(kind: Daemon, shift: Option<f64>) -> ScratchDaemon {
 }
 
 fn keys(dir: &TempDir) -> String {
-    dir.write(
+    let path = dir.write(
         "ntp.keys",
         &format!("1 MD5 {KEY}\n2 MD5 notTheControlKey\n"),
+    );
+    // Private, as keys files should be: ntpq warns about one others can read.
+    std::fs::set_permissions(
+        &path,
+        <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o600),
     )
+    .unwrap();
+    path
 }
 
 fn ours(d: &ScratchDaemon, keys: &str, args: &[&str]) -> RunOutput {
@@ -926,7 +933,7 @@ fn json_documents_follow_the_documented_shape() {
     assert_eq!(doc["valid"], false);
 
     let ntp1 = lab.ntp1().v4.to_string();
-    let keys = lab.keys_file().to_str().unwrap().to_owned();
+    let keys = lab.private_keys_file().to_str().unwrap().to_owned();
     let out = lab.command(NTPQ).args(["--json", "leap", &ntp1]).run();
     assert_documented("leap", &serde_json::from_str(&out.stdout).unwrap());
     // A dry run against the shared lab sends nothing.

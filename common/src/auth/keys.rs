@@ -330,6 +330,77 @@ mod tests {
     use crate::auth::test_gens::{keys_file_any, keys_noise_any};
     use crate::auth::{KeyAcl, KeyAclEntry, KeyAclError, KeyTextError, KeyType, KeyTypeError, des};
 
+    /// Every form a secret could leak in: its text, its octets as hex (both cases, packed and
+    /// as a hex dump shows them), and its octets as text when the text was hex.
+    fn secret_forms(text: &str, octets: &[u8]) -> Vec<String> {
+        let hex: String = octets.iter().map(|b| format!("{b:02x}")).collect();
+        let dump: Vec<String> = octets.iter().take(6).map(|b| format!("{b:02x}")).collect();
+        let mut forms = vec![
+            text.to_owned(),
+            hex.clone(),
+            hex.to_uppercase(),
+            dump.join(" "),
+            format!("{:?}", octets.get(..6).unwrap_or(octets)),
+        ];
+        if let Ok(ascii) = std::str::from_utf8(octets)
+            && ascii.len() >= 6
+        {
+            forms.push(ascii.to_owned());
+        }
+        forms
+    }
+
+    #[test]
+    fn debug_of_files_entries_keys_and_errors_shows_no_secret_form() {
+        let md5 = "Zq8LeakCheckMd5X";
+        let sha1 = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
+        let aes = "ae5ae5ae5ae5ae5ae5ae5ae5ae5ae5ae";
+        // A hex key whose octets are printable text.
+        let texty = "4c65616b6564546578744b6579";
+        let text = format!("1 MD5 {md5}\n2 SHA1 {sha1}\n3 AES128CMAC {aes}\n4 SHA256 {texty}\n");
+        let file = KeysFile::parse("k", &text).unwrap();
+        let mut shown = format!("{file:?} {:?}", file.lines());
+        for entry in file.entries() {
+            shown.push_str(&format!("{entry:?} {:?}", entry.key()));
+        }
+        for (id, given) in [(1, md5), (2, sha1), (3, aes), (4, texty)] {
+            let key = file.get(KeyId(id)).unwrap();
+            for form in secret_forms(given, key.secret()) {
+                assert!(
+                    !shown.contains(&form),
+                    "key {id} shows as {form:?} in {shown}"
+                );
+            }
+        }
+        // Errors about a bad secret name the key and what is wrong, never the text.
+        for (bad, what) in [
+            (
+                "1 MD5 Zq8LeakCheckMd5XtooLongForText\n",
+                "Zq8LeakCheckMd5XtooLongForText",
+            ),
+            (
+                "2 SHA1 5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ecg\n",
+                "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ecg",
+            ),
+            (
+                "3 AES128CMAC ae5ae5ae5ae5ae5ae5ae5ae5ae5ae5azz\n",
+                "ae5ae5ae5ae5ae5ae5ae5ae5ae5ae5azz",
+            ),
+            ("4 MD5 Zq8LeakMe\u{7f}Check\n", "Zq8LeakMe"),
+        ] {
+            let err = KeysFile::parse("k", bad).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains(what), "{shown}");
+            assert!(
+                !shown.contains(&what[..8]),
+                "a prefix of the secret: {shown}"
+            );
+            for finding in KeysFile::lint(bad) {
+                assert!(!finding.message.contains(&what[..8]), "{}", finding.message);
+            }
+        }
+    }
+
     /// ntp-keygen -M output (protocol notes §8.5) with made-up keys.
     const KEYGEN_FILE: &str = r##"# ntpkey_MD5key_host.3700000000
 # Sat Apr  1 00:00:00 2017

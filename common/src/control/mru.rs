@@ -203,6 +203,11 @@ impl MruCollector {
     /// must take the page before that request's answer is digested.
     pub fn request_after(&mut self, data: &[u8], now: Instant) -> MruNext {
         const END: usize = 4096;
+        // A spliced answer (two answers to one duplicated request) has a break in its rows: the
+        // next request must come from what is committed of it, not from its end.
+        if MruPage::read(data).cut {
+            return MruNext::Commit;
+        }
         let head = whole_items(data.get(..END.min(data.len())).unwrap_or_default());
         if let Some(nonce) = MruPage::read(head).nonce {
             self.take_nonce(&nonce, now);
@@ -218,7 +223,7 @@ impl MruCollector {
                 .and_then(|at| tail.get(at + 1..))
                 .unwrap_or_default()
         };
-        let page = MruPage::read(tail);
+        let page = MruPage::read_tail(tail);
         if page.is_last() {
             return MruNext::Done;
         }
@@ -328,7 +333,12 @@ impl MruCollector {
                 self.shrink();
                 Ok(())
             }
-            ControlError::Incomplete { .. } => {
+            // A duplicated request (a lossy link duplicates datagrams) is answered twice under
+            // one sequence number; two answers' fragments mixed can exceed the limit. The
+            // answer is asked for again, smaller, from the last rows kept.
+            ControlError::Incomplete { .. }
+            | ControlError::TooManyFragments { .. }
+            | ControlError::TooMuchData { .. } => {
                 self.shrink();
                 Ok(())
             }
@@ -464,6 +474,8 @@ pub struct MruPage {
     nonce: Option<String>,
     now: Option<NtpTimestamp>,
     rows: Vec<MruEntry>,
+    /// The rows stop before the data does (a cut or broken row; see [`MruPage::read`]).
+    cut: bool,
 }
 
 impl MruPage {
@@ -472,8 +484,21 @@ impl MruPage {
     /// READ_MRU answers are long (60 kB for 128 fragments) and plain: `name.N=value` items,
     /// none quoted, separated by `,` and blanks or CRLF (§5.3). They are read in place
     /// rather than through [`VarList`], which would copy every name and value.
+    ///
+    /// Rows are kept up to the first break in ntpd's numbering (0, 1, 2, …, each row whole, no
+    /// field given twice differently); a page with a break never ends the list.
     #[must_use]
     pub fn read(text: &[u8]) -> Self {
+        Self::parse(text, false)
+    }
+
+    /// As [`MruPage::read`], for the end of an answer cut anywhere: rows before the first whole
+    /// one are skipped, not a break in the rows.
+    fn read_tail(text: &[u8]) -> Self {
+        Self::parse(text, true)
+    }
+
+    fn parse(text: &[u8], tail: bool) -> Self {
         let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
         let text = text.get(..end).unwrap_or_default();
         // ntpd sends ASCII; anything else ends the readable part.
@@ -501,7 +526,32 @@ impl MruPage {
                 _ => {}
             }
         }
-        page.rows = rows.into_values().filter_map(Partial::finish).collect();
+        // ntpd numbers an answer's rows 0, 1, 2, … each with all its fields once. Anything else
+        // is the end of what can be trusted: the cut end of an incomplete answer, or a splice of
+        // two answers to one duplicated request (same sequence number, the random tags in other
+        // places, so the fragments' offsets fall elsewhere in each) that would silently drop or
+        // garble the rows at the seam. The rows before it are kept and the rest asked for again;
+        // such a page never ends the list.
+        let mut kept = Vec::new();
+        let mut expected = if tail { None } else { Some(0) };
+        for (index, partial) in rows {
+            let row = (expected.is_none_or(|e| e == index) && !partial.conflict)
+                .then(|| partial.finish())
+                .flatten();
+            match row {
+                Some(entry) => {
+                    kept.push(entry);
+                    expected = Some(index.saturating_add(1));
+                }
+                None if expected.is_none() => {}
+                None => {
+                    page.now = None;
+                    page.cut = true;
+                    break;
+                }
+            }
+        }
+        page.rows = kept;
         page
     }
 
@@ -535,19 +585,28 @@ struct Partial {
     count: Option<u64>,
     mv: Option<u64>,
     rs: Option<u64>,
+    /// A field given twice with different values.
+    conflict: bool,
 }
 
 impl Partial {
     fn set(&mut self, tag: &str, value: &str) {
+        fn put<T: PartialEq>(slot: &mut Option<T>, value: Option<T>, conflict: &mut bool) {
+            if slot.is_some() && *slot != value {
+                *conflict = true;
+            }
+            *slot = value;
+        }
+        let conflict = &mut self.conflict;
         match tag {
-            "addr" => self.addr = parse_addr(value),
-            "last" => self.last = value.parse().ok(),
-            "first" => self.first = value.parse().ok(),
-            "ct" => self.count = value.parse().ok(),
-            "mv" => self.mv = value.parse().ok(),
+            "addr" => put(&mut self.addr, parse_addr(value), conflict),
+            "last" => put(&mut self.last, value.parse().ok(), conflict),
+            "first" => put(&mut self.first, value.parse().ok(), conflict),
+            "ct" => put(&mut self.count, value.parse().ok(), conflict),
+            "mv" => put(&mut self.mv, value.parse().ok(), conflict),
             "rs" => {
                 let hex = value.strip_prefix("0x").unwrap_or(value);
-                self.rs = u64::from_str_radix(hex, 16).ok();
+                put(&mut self.rs, u64::from_str_radix(hex, 16).ok(), conflict);
             }
             // ntpd injects random tags; newer servers add score and drop counts.
             _ => {}
@@ -679,6 +738,18 @@ mod tests {
         };
         c.on_error(incomplete).unwrap();
         assert_eq!(c.frags(), 16);
+        // Two answers to one duplicated request, mixed: asked again, smaller.
+        c.on_error(ControlError::TooManyFragments { max: 16 })
+            .unwrap();
+        assert_eq!(c.frags(), 8);
+        c.on_error(ControlError::TooMuchData {
+            end: 9000,
+            max: 8192,
+        })
+        .unwrap();
+        assert_eq!(c.frags(), 4);
+        c.on_response("".as_bytes(), t0).unwrap();
+        c.on_response("".as_bytes(), t0).unwrap();
         c.on_response("".as_bytes(), t0).unwrap();
         assert_eq!(c.frags(), 32);
         for _ in 0..5 {
@@ -728,6 +799,40 @@ mod tests {
             text.push_str(", now=0x000000ff.00000000, last.newest=0x1.0");
         }
         text
+    }
+
+    #[test]
+    fn a_spliced_answer_keeps_the_rows_before_its_seam_and_ends_nothing() {
+        let t0 = Instant::now();
+        // Two answers to one duplicated request, row 2 lost at the seam, `now=` at the end.
+        let whole = answer(5, true);
+        let row2 = whole.find(", addr.2=").unwrap();
+        let row3 = whole.find(", addr.3=").unwrap();
+        let spliced = format!("{}{}", &whole[..row2], &whole[row3..]);
+        let page = MruPage::read(spliced.as_bytes());
+        assert_eq!(page.rows().len(), 2);
+        assert!(!page.is_last(), "a spliced page never ends the list");
+        // A value given twice differently (a garbled seam) is a break too.
+        let garbled = whole.replacen("ct.3=1", "ct.3=1, ct.3=7", 1);
+        assert_eq!(MruPage::read(garbled.as_bytes()).rows().len(), 3);
+        let mut c = MruCollector::new(Vec::new());
+        c.set_nonce(&vars("nonce=old"), t0).unwrap();
+        // The next request comes from what is committed, not from the answer's end.
+        assert_eq!(c.request_after(spliced.as_bytes(), t0), MruNext::Commit);
+        assert_eq!(
+            c.commit(MruPage::read(spliced.as_bytes()), t0),
+            MruProgress::More
+        );
+        assert_eq!(c.len(), 2);
+        assert!(
+            c.request().contains("addr.0=10.0.0.2:123"),
+            "{}",
+            c.request()
+        );
+        // A whole answer is unchanged.
+        let page = MruPage::read(whole.as_bytes());
+        assert_eq!(page.rows().len(), 5);
+        assert!(page.is_last());
     }
 
     #[test]

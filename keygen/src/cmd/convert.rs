@@ -100,6 +100,9 @@ pub fn chrony(
         };
         anyhow::anyhow!("{at}: chrony: {}", e.kind)
     })?;
+    if let Some(exposure) = ntpkit::auth::KeysExposure::of_file(file) {
+        writeln!(notes, "ntp-keygen: warning: {}: {exposure}", shown(file))?;
+    }
     let converted = to_chrony(&keys).with_context(|| format!("{}: chrony", shown(file)))?;
     if json {
         let record = ChronyRecord {

@@ -70,7 +70,11 @@ pub fn host(ctx: &mut Ctx<'_, '_>, args: &[String]) -> Result<Output, CmdError> 
                 || "still no current host".to_owned(),
                 |h| format!("current host remains {}", h.name),
             );
-            Err(CmdError::Failed(format!("{err}; {still}")))
+            let message = format!("{err}; {still}");
+            Err(match err {
+                CmdError::Unresolved(_) => CmdError::Unresolved(message),
+                _ => CmdError::Failed(message),
+            })
         }
     }
 }

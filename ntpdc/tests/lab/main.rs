@@ -7,6 +7,8 @@
 mod compare;
 // Configuration commands end to end, effects seen through the reference tools or ntpkit.
 mod config;
+// Through the impairing relay: the same answers as without it, or a clean failure.
+mod lossy;
 // monlist (real daemons and the scripted responder), silent servers, JSON documents.
 mod monlist;
 // The shared shell: the pty prompt, help against the reference, `> file`, local dates.

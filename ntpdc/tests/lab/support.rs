@@ -25,7 +25,7 @@ pub fn ours(lab: &Lab, args: &[&str]) -> RunOutput {
 
 /// Our ntpdc signing with key `id` from the lab's keys file.
 pub fn ours_signed(lab: &Lab, id: u32, args: &[&str]) -> RunOutput {
-    let keys = lab.keys_file().display().to_string();
+    let keys = lab.private_keys_file().display().to_string();
     let id = id.to_string();
     let mut all = vec!["-n", "-k", &keys, "-a", &id];
     all.extend_from_slice(args);

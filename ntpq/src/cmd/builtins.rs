@@ -41,7 +41,7 @@ pub fn run(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Re
             }
             _ => format!("delay {} ms", s.delay_ms),
         },
-        "host" => host(s, inv),
+        "host" => host(s, inv)?,
         "poll" => "poll not implemented yet".to_owned(),
         "passwd" => passwd(s, text(0))?,
         "hostnames" => match text(0) {
@@ -153,22 +153,27 @@ fn say(
     Ok(Some(Flow::Continue))
 }
 
-fn host(s: &mut Session, inv: &Invocation) -> String {
+/// `host [-4|-6] name`: a name that does not resolve keeps the current host and fails with
+/// the unreachable code (3), as a host on the command line that does not resolve.
+fn host(s: &mut Session, inv: &Invocation) -> anyhow::Result<String> {
     let (family, name) = match (inv.str_arg(0), inv.str_arg(1)) {
         (None, _) => {
-            return match &s.target {
+            return Ok(match &s.target {
                 Some(t) => format!("current host is {}", t.name),
                 None => "no current host".to_owned(),
-            };
+            });
         }
         (Some("-4"), Some(name)) => (Family::V4, name),
         (Some("-6"), Some(name)) => (Family::V6, name),
         (Some(name), None) => (s.family, name),
-        (Some(_), Some(_)) => return remains(s),
+        (Some(_), Some(_)) => return Ok(remains(s)),
     };
     match s.open_host(name, family) {
-        Ok(()) => format!("current host set to {name}"),
-        Err(_) => remains(s),
+        Ok(()) => Ok(format!("current host set to {name}")),
+        Err(e) => Err(anyhow::Error::new(crate::session::Unresolved(format!(
+            "{e}; {}",
+            remains(s)
+        )))),
     }
 }
 

@@ -140,8 +140,29 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
         Ok(())
     });
     progress.clear();
+    let interrupted = interrupt.fired();
     drop(interrupt);
-    collected?;
+    // What arrived before a failure is still shown, flagged partial (exit 5); a failure before
+    // any entry arrived (or was printed) is the command's error.
+    let failure = match collected {
+        Ok(()) => None,
+        Err(e) if collector.is_empty() && !header_printed => return Err(e),
+        Err(e) => Some(e),
+    };
+    let partial = failure.is_some() || interrupted;
+    let partial_error = |shown: usize, failure: Option<anyhow::Error>| {
+        let flag = ntpkit::PartialResult {
+            shown: if interrupted && failure.is_none() {
+                format!("{shown} entries listed before Ctrl-C")
+            } else {
+                format!("{shown} entries listed before the list stopped arriving")
+            },
+        };
+        match failure {
+            Some(cause) => cause.context(flag),
+            None => anyhow::Error::new(flag),
+        }
+    };
     collector.settle();
     let now = collector
         .now()
@@ -156,6 +177,9 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
         if !header_printed {
             write_header(out)?;
         }
+        if partial {
+            return Err(partial_error(collector.len(), failure));
+        }
         return Ok(());
     }
     // Oldest first as collected; the default order is newest first. References, not copies:
@@ -169,7 +193,13 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     // of the layouts.
     let bits = match bits.take() {
         Some(bits) => bits,
-        None if entries.iter().any(|e| e.restrict & ANY_RATE_BIT != 0) => rate_bits(s)?,
+        // After a partial list the server may be gone: its classic layout then, not an error
+        // that would lose the entries that came.
+        None if entries.iter().any(|e| e.restrict & ANY_RATE_BIT != 0) => match rate_bits(s) {
+            Ok(bits) => bits,
+            Err(_) if partial => RateBits::CLASSIC,
+            Err(e) => return Err(e),
+        },
         None => RateBits::CLASSIC,
     };
     if s.json {
@@ -177,16 +207,21 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
             .iter()
             .map(|e| MruRecord::from_entry(&host, e, now, bits))
             .collect();
-        return emit_json(
+        emit_json(
             out,
             &serde_json::json!({
                 "host": host,
                 "command": "mrulist",
                 "now": format!("0x{now}"),
                 "updates": collector.updates(),
+                "partial": partial,
                 "entries": records,
             }),
-        );
+        )?;
+        if partial {
+            return Err(partial_error(records.len(), failure));
+        }
+        return Ok(());
     }
     eprintln!(
         "Retrieved {} unique MRU entries and {} updates.",
@@ -196,6 +231,9 @@ fn list(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow::Resul
     write_header(out)?;
     for entry in &entries {
         write_row(s, out, entry, now, bits)?;
+    }
+    if partial {
+        return Err(partial_error(entries.len(), failure));
     }
     Ok(())
 }
@@ -213,7 +251,7 @@ fn collect(
     interrupt: &crate::interrupt::Guard,
     each: &mut dyn FnMut(&mut Session, &mut MruCollector) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut rtt: Option<Duration> = None;
+    let mut rtt: Option<RoundTrip> = None;
     let mut silent = 0;
     // A whole answer whose rows are not committed yet.
     let mut held: Option<Vec<u8>> = None;
@@ -291,7 +329,7 @@ fn collect(
         match answer {
             Some(Ok((answer, _))) => {
                 silent = 0;
-                rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
+                RoundTrip::observe(&mut rtt, sent.elapsed());
                 held = Some(answer.data);
             }
             Some(Err(err)) => match err.downcast::<ControlError>() {
@@ -320,12 +358,16 @@ fn collect(
                 }
                 Ok(timeout @ ControlError::Timeout { .. }) => {
                     silent += 1;
-                    if silent > MAX_SILENT {
+                    if silent > MAX_SILENT_PAGES {
                         return Err(timeout.into());
                     }
                     collector.on_error(timeout)?;
                 }
-                Ok(control) => collector.on_error(control)?,
+                // An error answer is an answer: the run of silences is over.
+                Ok(control) => {
+                    silent = 0;
+                    collector.on_error(control)?;
+                }
                 Err(other) => return Err(other),
             },
             None => bail!("no answer"),
@@ -352,7 +394,7 @@ fn local_now() -> NtpTimestamp {
 fn fetch_nonce(
     s: &mut Session,
     collector: &mut MruCollector,
-    rtt: &mut Option<Duration>,
+    rtt: &mut Option<RoundTrip>,
 ) -> anyhow::Result<()> {
     let mut silent = 0;
     loop {
@@ -362,14 +404,16 @@ fn fetch_nonce(
             Vec::new(),
             false,
         )?;
+        // One attempt per request, asked again from this loop: a round trip measured across
+        // a resend would count the timeout in (Karn's rule), and inflate every wait after it.
+        query.retries = 0;
         if let Some(rtt) = *rtt {
-            query.retries = 0;
             query.patience = Some(patience(rtt, silent, s.timeout));
         }
         let sent = Instant::now();
         match s.exchange(vec![query]).pop() {
             Some(Ok((answer, _))) => {
-                *rtt = Some(rtt.map_or(sent.elapsed(), |r| r.min(sent.elapsed())));
+                RoundTrip::observe(rtt, sent.elapsed());
                 return Ok(collector.set_nonce(&answer.variables()?, Instant::now())?);
             }
             Some(Err(e))
@@ -390,12 +434,49 @@ fn fetch_nonce(
 /// Unanswered requests (or partial answers that kept nothing) in a row before giving up.
 const MAX_SILENT: u32 = 4;
 
-/// How long to wait for the first fragment of an answer (a few round trips, longer after
-/// each request that went unanswered, never beyond the session's timeout) and between
-/// fragments (an answer's fragments come as one burst: a short pause means one was lost).
-fn patience(rtt: Duration, silent: u32, timeout: Duration) -> (Duration, Duration) {
-    let first = (rtt * 4 + Duration::from_millis(100)) * 2_u32.pow(silent.min(6));
-    let between = rtt / 2 + Duration::from_millis(30);
+/// Unanswered READ_MRU requests in a row before giving up (each after a fresh nonce, the waits
+/// doubling up to the session's timeout: about 35 s of silence at the default 5 s). A listing
+/// at 10% loss sends about a thousand requests whose losses come in runs (three in a row in
+/// one diagnostic run); five in a row ended two lossy lab runs of 10,000 entries early with a
+/// partial list.
+const MAX_SILENT_PAGES: u32 = 8;
+
+/// Round trips seen so far, smoothed, with their variation (the estimator of RFC 6298): under
+/// jitter the shortest round trip says little about the next one, and waiting for only a few
+/// of them gave up on a link with ±100 ms of jitter after a few hundred entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RoundTrip {
+    smoothed: Duration,
+    variation: Duration,
+}
+
+impl RoundTrip {
+    /// Takes one measured round trip into the estimate.
+    fn observe(estimate: &mut Option<Self>, sample: Duration) {
+        *estimate = Some(match *estimate {
+            None => Self {
+                smoothed: sample,
+                variation: sample / 2,
+            },
+            Some(e) => Self {
+                variation: e.variation * 3 / 4 + e.smoothed.abs_diff(sample) / 4,
+                smoothed: e.smoothed * 7 / 8 + sample / 8,
+            },
+        });
+    }
+}
+
+/// How long to wait for the first fragment of an answer (a few round trips and their
+/// variation, longer after each request that went unanswered, never beyond the session's
+/// timeout) and between fragments (an answer's fragments come as one burst: a pause well
+/// beyond the jitter means one was lost).
+fn patience(rtt: RoundTrip, silent: u32, timeout: Duration) -> (Duration, Duration) {
+    // One quick round trip says little about the next under jitter: the variation counts
+    // for at least this much.
+    let variation = rtt.variation.max(Duration::from_millis(50));
+    let first =
+        (rtt.smoothed * 2 + variation * 4 + Duration::from_millis(100)) * 2_u32.pow(silent.min(6));
+    let between = rtt.smoothed / 2 + variation * 2 + Duration::from_millis(30);
     (first.min(timeout), between.min(timeout))
 }
 
@@ -504,5 +585,40 @@ fn addr_order(a: SocketAddr, b: SocketAddr) -> Ordering {
         (SocketAddr::V6(x), SocketAddr::V6(y)) => x.ip().octets().cmp(&y.ip().octets()),
         (SocketAddr::V4(_), SocketAddr::V6(_)) => Ordering::Less,
         (SocketAddr::V6(_), SocketAddr::V4(_)) => Ordering::Greater,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> Duration {
+        Duration::from_millis(v)
+    }
+
+    #[test]
+    fn patience_follows_jittery_round_trips_not_the_shortest() {
+        // Round trips of 0–400 ms (±100 ms jitter each way): the shortest is near zero.
+        let mut rtt = None;
+        for sample in [10, 390, 120, 250, 20, 400, 300, 60, 200, 350] {
+            RoundTrip::observe(&mut rtt, ms(sample));
+        }
+        let (first, between) = patience(rtt.unwrap(), 0, Duration::from_secs(5));
+        assert!(first > ms(400), "{first:?}");
+        assert!(between > ms(100), "{between:?}");
+        // Unanswered requests double the wait, up to the session's timeout.
+        let (later, _) = patience(rtt.unwrap(), 3, Duration::from_secs(5));
+        assert_eq!(later, (first * 8).min(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn patience_on_a_steady_link_stays_a_few_round_trips() {
+        let mut rtt = None;
+        for _ in 0..30 {
+            RoundTrip::observe(&mut rtt, ms(50));
+        }
+        let (first, between) = patience(rtt.unwrap(), 0, Duration::from_secs(5));
+        assert!(first >= ms(400) && first < ms(420), "{first:?}");
+        assert!(between >= ms(150) && between < ms(160), "{between:?}");
     }
 }

@@ -232,11 +232,14 @@ pub fn read_range(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> any
         .map(|&id| (ControlOpcode::ReadVariables, id, payload.clone()))
         .collect();
     let answers = s.query_many(requests)?;
-    for (i, (assoc, answer)) in ids.into_iter().zip(answers).enumerate() {
-        if i > 0 && !s.json {
+    let mut shown = Shown::new(answers.len());
+    for (assoc, answer) in ids.into_iter().zip(answers) {
+        let Some(response) = shown.take(answer) else {
+            continue;
+        };
+        if shown.count > 1 && !s.json {
             writeln!(out)?;
         }
-        let response = answer?;
         print_list(
             s,
             out,
@@ -247,7 +250,50 @@ pub fn read_range(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> any
             quiet,
         )?;
     }
-    Ok(())
+    shown.finish()
+}
+
+/// The associations of a multi-association command that answered, and the first failure: the
+/// answers that came are shown, and a run missing some ends flagged partial (exit 5), or with
+/// the failure itself when none came.
+struct Shown {
+    count: usize,
+    asked: usize,
+    failure: Option<anyhow::Error>,
+}
+
+impl Shown {
+    fn new(asked: usize) -> Self {
+        Self {
+            count: 0,
+            asked,
+            failure: None,
+        }
+    }
+
+    /// The response to show, or `None` (the failure kept) for a failed answer.
+    fn take(&mut self, answer: anyhow::Result<ControlResponse>) -> Option<ControlResponse> {
+        match answer {
+            Ok(response) => {
+                self.count += 1;
+                Some(response)
+            }
+            Err(e) => {
+                self.failure.get_or_insert(e);
+                None
+            }
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self.failure {
+            None => Ok(()),
+            Some(e) if self.count == 0 => Err(e),
+            Some(e) => Err(e.context(ntpkit::PartialResult {
+                shown: format!("{} of {} associations shown", self.count, self.asked),
+            })),
+        }
+    }
 }
 
 /// `addvars`, `rmvars`, `clearvars`, `showvars`.
@@ -494,13 +540,17 @@ pub fn canned(s: &mut Session, inv: &Invocation, out: &mut dyn Write) -> anyhow:
         .map(|&assoc| (ControlOpcode::ReadVariables, assoc, payload.clone()))
         .collect();
     let answers = s.query_many(requests)?;
-    for (i, (assoc, answer)) in assocs.into_iter().zip(answers).enumerate() {
-        if i > 0 && !s.json {
+    let mut shown = Shown::new(answers.len());
+    for (assoc, answer) in assocs.into_iter().zip(answers) {
+        let Some(response) = shown.take(answer) else {
+            continue;
+        };
+        if shown.count > 1 && !s.json {
             writeln!(out)?;
         }
-        print_canned(s, out, name, table, show_status, assoc, &answer?)?;
+        print_canned(s, out, name, table, show_status, assoc, &response)?;
     }
-    Ok(())
+    shown.finish()
 }
 
 /// One canned set as ntpq prints it (or its JSON document).

@@ -147,6 +147,9 @@ struct RelayArgs {
     /// PRNG seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Forward only the first N datagrams towards clients, then drop the rest.
+    #[arg(long)]
+    cut_after: Option<u64>,
     /// Stop after this many seconds.
     #[arg(long, default_value_t = 300.0)]
     lifetime_s: f64,
@@ -283,6 +286,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reorder: a.reorder,
                 reorder_gap: secs(a.reorder_gap_ms / 1e3, "reorder gap")?,
                 seed: a.seed,
+                cut_after: a.cut_after,
             };
             let parent = match a.parent {
                 Some(pid) => Some(

@@ -256,9 +256,34 @@ impl Lab {
         self.host("client")
     }
 
-    /// The keys file every daemon uses (readable by tools that take `-k`).
+    /// The keys file every daemon uses (readable by tools that take `-k`). It is readable by
+    /// everyone (mode 0644), so the tools warn about it on standard error; tests that compare
+    /// standard error use [`Lab::private_keys_file`].
     pub fn keys_file(&self) -> &Path {
         &self.state.keys_file
+    }
+
+    /// A copy of [`Lab::keys_file`] with mode 0600 (made once per test process, in the system's
+    /// temporary directory), for tools to read without their warning about a keys file others
+    /// can read.
+    ///
+    /// # Panics
+    /// If the copy cannot be written.
+    #[track_caller]
+    pub fn private_keys_file(&self) -> &Path {
+        static COPY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        COPY.get_or_init(|| {
+            use std::os::unix::fs::PermissionsExt as _;
+            let dir = std::env::temp_dir().join(format!("ntpkit-lab-keys-{}", std::process::id()));
+            let path = dir.join("ntp.keys");
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::copy(self.keys_file(), &path))
+                .and_then(|_| {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                })
+                .unwrap_or_else(|e| panic!("ntpkit-lab: a private copy of the keys file: {e}"));
+            path
+        })
     }
 
     /// A key of the keys file by ID.

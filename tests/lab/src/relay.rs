@@ -39,6 +39,9 @@ pub struct Impairment {
     pub reorder_gap: Duration,
     /// PRNG seed: the same seed and traffic give the same decisions.
     pub seed: u64,
+    /// Forward only the first N datagrams towards clients, then drop every later one (the
+    /// server's answers stop mid-stream, for tests of partial results); `None` forwards all.
+    pub cut_after: Option<u64>,
 }
 
 impl Default for Impairment {
@@ -51,6 +54,7 @@ impl Default for Impairment {
             reorder: 0.0,
             reorder_gap: Duration::from_millis(50),
             seed: 1,
+            cut_after: None,
         }
     }
 }
@@ -66,7 +70,7 @@ impl Impairment {
 
     /// The arguments of `ntpkit-lab relay` for this impairment.
     pub fn to_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             format!("--delay-ms={}", self.delay.as_secs_f64() * 1e3),
             format!("--jitter-ms={}", self.jitter.as_secs_f64() * 1e3),
             format!("--loss={}", self.loss),
@@ -74,7 +78,11 @@ impl Impairment {
             format!("--reorder={}", self.reorder),
             format!("--reorder-gap-ms={}", self.reorder_gap.as_secs_f64() * 1e3),
             format!("--seed={}", self.seed),
-        ]
+        ];
+        if let Some(n) = self.cut_after {
+            args.push(format!("--cut-after={n}"));
+        }
+        args
     }
 }
 
@@ -105,6 +113,10 @@ impl SplitMix64 {
 pub struct Impairer {
     imp: Impairment,
     rng: SplitMix64,
+    /// Whether this direction is the one towards clients (where `cut_after` applies).
+    to_client: bool,
+    /// Datagrams decided so far.
+    seen: u64,
 }
 
 impl Impairer {
@@ -115,6 +127,8 @@ impl Impairer {
         Self {
             imp: imp.clone(),
             rng: SplitMix64(seeder.next_u64()),
+            to_client: stream == 1,
+            seen: 0,
         }
     }
 
@@ -123,7 +137,9 @@ impl Impairer {
     /// Always draws the same number of random values, so one datagram's fate never shifts the next's.
     pub fn decide(&mut self) -> Vec<Duration> {
         let [lost, jitter1, reordered, duplicated, jitter2] = [(); 5].map(|()| self.rng.unit());
-        if lost < self.imp.loss {
+        self.seen += 1;
+        let cut = self.to_client && self.imp.cut_after.is_some_and(|n| self.seen > n);
+        if cut || lost < self.imp.loss {
             return Vec::new();
         }
         let gap = if reordered < self.imp.reorder {
@@ -548,6 +564,7 @@ mod tests {
             reorder: 0.05,
             reorder_gap: ms(500),
             seed: 42,
+            cut_after: None,
         };
         let mut i = Impairer::new(&imp, 0);
         let (mut lost, mut dup, mut reordered) = (0, 0, 0);
@@ -572,6 +589,52 @@ mod tests {
         assert!((rate(lost) - 0.25).abs() < 0.02, "loss {}", rate(lost));
         assert!((rate(dup) - 0.075).abs() < 0.01, "duplicates {}", rate(dup)); // 0.1 of the 75 % kept
         assert!(reordered > 0);
+    }
+
+    #[test]
+    fn cut_after_drops_every_later_datagram_towards_clients_only() {
+        let imp = Impairment {
+            cut_after: Some(3),
+            ..Impairment::default()
+        };
+        let mut to_client = Impairer::new(&imp, 1);
+        let fates: Vec<usize> = (0..10).map(|_| to_client.decide().len()).collect();
+        assert_eq!(fates, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+        let mut to_server = Impairer::new(&imp, 0);
+        assert!((0..10).all(|_| to_server.decide().len() == 1));
+        // The cut does not shift the other decisions: with loss, the first three fates are
+        // those of the same relay without a cut.
+        let lossy = Impairment {
+            loss: 0.5,
+            seed: 99,
+            ..Impairment::default()
+        };
+        let mut plain = Impairer::new(&lossy, 1);
+        let mut cut = Impairer::new(
+            &Impairment {
+                cut_after: Some(3),
+                ..lossy.clone()
+            },
+            1,
+        );
+        let plain: Vec<_> = (0..10).map(|_| plain.decide()).collect();
+        let cut: Vec<_> = (0..10).map(|_| cut.decide()).collect();
+        assert_eq!(cut[..3], plain[..3]);
+        assert!(cut[3..].iter().all(Vec::is_empty));
+        assert!(
+            Impairment {
+                cut_after: Some(7),
+                ..Impairment::default()
+            }
+            .to_args()
+            .contains(&"--cut-after=7".to_owned())
+        );
+        assert!(
+            !Impairment::default()
+                .to_args()
+                .iter()
+                .any(|a| a.starts_with("--cut-after"))
+        );
     }
 
     #[test]
