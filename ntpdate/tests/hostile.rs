@@ -35,7 +35,7 @@ const CASES: &[(&str, bool, i32, &str, usize)] = &[
 #[test]
 fn ntpdate_fails_cleanly_on_spoofed_sources_and_foreign_macs() {
     let lab = Lab::get();
-    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let keys = lab.private_keys_file().to_string_lossy().into_owned();
     for &(script, signed, code, what, most) in CASES {
         let responder = lab.ntp_responder(script);
         let addr = responder.v4.ip().to_string();

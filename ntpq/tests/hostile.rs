@@ -153,7 +153,7 @@ fn expected_what(command: &Command, c: &Case) -> &'static str {
 }
 
 fn run(lab: &Lab, addr: &str, command: &str, signed: bool) -> RunOutput {
-    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let keys = lab.private_keys_file().to_string_lossy().into_owned();
     let timeout = format!("timeout {TIMEOUT_MS}");
     let mut args = vec!["-n"];
     if signed {
@@ -254,7 +254,7 @@ fn spoofed_answers_are_ignored_and_the_resend_gets_the_real_one() {
 fn correct_answers_from_the_scripted_server_are_shown() {
     // The baseline of the table above: the same server answering correctly is believed.
     let lab = Lab::get();
-    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let keys = lab.private_keys_file().to_string_lossy().into_owned();
     for (command, result) in [
         ("rv", "stratum=2"),
         ("peers", "10.77.0.1"),

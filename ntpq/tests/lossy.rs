@@ -183,7 +183,10 @@ fn mrulist_of_ten_thousand_entries_through_a_lossy_link_matches_the_lossless_run
     let plain = run(fleet.v4.to_string());
     plain.assert_success();
     let lossy = run(relay.v4.ip().to_string());
-    if !lossy.success() {
+    // The contract on a lossy link: the identical list, or, past the retry budget, the part
+    // that came flagged as partial (exit 5) — never a silent part.
+    let partial = lossy.code == Some(5);
+    if !lossy.success() && !partial {
         // The whole `-d` trace, for the post-mortem; its end in the message.
         let trace =
             std::env::temp_dir().join(format!("ntpkit-lossy-mrulist-{}.log", std::process::id()));
@@ -210,12 +213,6 @@ fn mrulist_of_ten_thousand_entries_through_a_lossy_link_matches_the_lossless_run
     );
     let throughout: BTreeSet<&String> = before.intersection(&after).collect();
     let missing: Vec<&&String> = throughout.iter().filter(|r| !rows.contains(**r)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} entries present before and after are missing, e.g. {:?}",
-        missing.len(),
-        missing.first()
-    );
     let invented: Vec<&String> = rows
         .iter()
         .filter(|r| !before.contains(*r) && !after.contains(*r))
@@ -223,6 +220,28 @@ fn mrulist_of_ten_thousand_entries_through_a_lossy_link_matches_the_lossless_run
     assert!(
         invented.is_empty(),
         "entries in neither lossless list: {invented:?}"
+    );
+    if partial {
+        assert!(
+            without_debug(&lossy.stderr).contains("partial result"),
+            "exit 5 without saying so: {}",
+            without_debug(&lossy.stderr)
+        );
+        assert!(!rows.is_empty(), "a partial list of nothing");
+        eprintln!(
+            "lossy mrulist ended past its retry budget with {} entries, flagged partial, after \
+             {} requests in {:.2} s",
+            rows.len(),
+            requests(&lossy),
+            lossy.elapsed.as_secs_f64()
+        );
+        return;
+    }
+    assert!(
+        missing.is_empty(),
+        "{} entries present before and after are missing, e.g. {:?}",
+        missing.len(),
+        missing.first()
     );
     if before == after {
         assert!(

@@ -363,6 +363,19 @@ fn collect(
                     }
                     collector.on_error(timeout)?;
                 }
+                // Fragments beyond the limits (two answers mixed on a lossy link, or a server
+                // that never ends one) bring nothing: asked again smaller, a few times in a row
+                // at most, as unanswered requests are.
+                Ok(
+                    overflow @ (ControlError::TooManyFragments { .. }
+                    | ControlError::TooMuchData { .. }),
+                ) => {
+                    silent += 1;
+                    if silent > MAX_SILENT {
+                        return Err(overflow.into());
+                    }
+                    collector.on_error(overflow)?;
+                }
                 // An error answer is an answer: the run of silences is over.
                 Ok(control) => {
                     silent = 0;
