@@ -186,7 +186,7 @@ type Case = (
 #[test]
 fn every_sanity_rejection_against_the_scripted_server() {
     let lab = Lab::get();
-    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let keys = lab.private_keys_file().to_string_lossy().into_owned();
     let cases: &[Case] = &[
         ("kod:RATE", &[], 1, "rate limit response from server", 1),
         ("kod:DENY", &[], 1, "access denied (kiss-o'-death DENY)", 1),
@@ -275,7 +275,7 @@ fn spoofed_replies_are_ignored_and_counted_and_debug_says_why() {
 #[test]
 fn requests_carry_the_version_key_and_sample_count_asked_for() {
     let lab = Lab::get();
-    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let keys = lab.private_keys_file().to_string_lossy().into_owned();
     let responder = lab.ntp_responder("ok");
     let addr = responder.v4.ip().to_string();
     run(lab, &["-q", "-o", "3", "-p", "2", &addr]).assert_success();
@@ -291,7 +291,7 @@ fn requests_carry_the_version_key_and_sample_count_asked_for() {
 #[test]
 fn authentication_with_every_key_type_against_both_daemons() {
     let lab = Lab::get();
-    let keys = lab.keys_file().to_string_lossy().into_owned();
+    let keys = lab.private_keys_file().to_string_lossy().into_owned();
     for host in [lab.ntp1(), lab.ntp2()] {
         let addr = host.v4.to_string();
         for id in ["1", "2", "3", "4"] {

@@ -78,33 +78,57 @@ fn lines(text: &str) -> Vec<Line> {
 
 /// Same hosts, strata and refids; offsets and distances within `tolerance` seconds (both runs
 /// read the daemons a few milliseconds apart, and root dispersion grows meanwhile).
+fn same_hops(ours: &[Line], theirs: &[Line], tolerance: f64) -> Result<(), String> {
+    if ours.len() != theirs.len() {
+        return Err(format!("{ours:#?}\n{theirs:#?}"));
+    }
+    for (o, t) in ours.iter().zip(theirs) {
+        if (&o.host, o.stratum, &o.rest) != (&t.host, t.stratum, &t.rest) {
+            return Err(format!("{o:?} / {t:?}"));
+        }
+        let (oo, to) = (o.offset.unwrap_or(f64::NAN), t.offset.unwrap_or(f64::NAN));
+        if (oo - to).abs() > tolerance {
+            return Err(format!("offset {o:?} / {t:?}"));
+        }
+        if (o.distance - t.distance).abs() > tolerance {
+            return Err(format!("distance {o:?} / {t:?}"));
+        }
+    }
+    Ok(())
+}
+
 #[track_caller]
 fn assert_same_hops(ours: &[Line], theirs: &[Line], tolerance: f64) {
-    assert_eq!(ours.len(), theirs.len(), "{ours:#?}\n{theirs:#?}");
-    for (o, t) in ours.iter().zip(theirs) {
-        assert_eq!(
-            (&o.host, o.stratum, &o.rest),
-            (&t.host, t.stratum, &t.rest),
-            "{o:?} / {t:?}"
-        );
-        let (oo, to) = (o.offset.unwrap(), t.offset.unwrap());
-        assert!((oo - to).abs() <= tolerance, "offset {o:?} / {t:?}");
-        assert!(
-            (o.distance - t.distance).abs() <= tolerance,
-            "distance {o:?} / {t:?}"
-        );
+    if let Err(e) = same_hops(ours, theirs, tolerance) {
+        panic!("{e}");
     }
+}
+
+/// [`side_by_side`] until both agree within `tolerance`, three tries at most: a daemon's clock
+/// update between the two reads of a hop moves its root dispersion by up to a millisecond (the
+/// classic script forks an ntpq per hop, slower still on a loaded machine). Asserts on the
+/// last try.
+#[track_caller]
+fn agreeing(lab: &Lab, args: &[&str], tolerance: f64) -> (RunOutput, RunOutput) {
+    for _ in 0..2 {
+        let (out, theirs) = side_by_side(lab, args);
+        if same_hops(&lines(&out.stdout), &lines(&theirs.stdout), tolerance).is_ok() {
+            return (out, theirs);
+        }
+    }
+    let (out, theirs) = side_by_side(lab, args);
+    assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), tolerance);
+    (out, theirs)
 }
 
 #[test]
 fn chain_to_stratum_1_matches_the_reference() {
     let lab = Lab::get();
     let ntp3 = lab.ntp3().v4.to_string();
-    let (out, theirs) = side_by_side(lab, &["-n", &ntp3]);
+    let (out, _) = agreeing(lab, &["-n", &ntp3], 0.000_5);
     out.assert_success();
     assert!(out.stderr.is_empty(), "{out}");
     let ours_lines = lines(&out.stdout);
-    assert_same_hops(&ours_lines, &lines(&theirs.stdout), 0.000_5);
     let hops: Vec<(&str, u8)> = ours_lines
         .iter()
         .map(|l| (l.host.as_str(), l.stratum))
@@ -123,7 +147,8 @@ fn chain_to_stratum_1_matches_the_reference() {
     assert!(theirs.stderr.contains("getnameinfo failed"), "{theirs}");
     let out = ours(lab, &[&ntp3]);
     out.assert_success();
-    assert_same_hops(&lines(&out.stdout), &ours_lines, 0.000_5);
+    // Read after the reference's run: a clock update may have moved root dispersion since.
+    assert_same_hops(&lines(&out.stdout), &ours_lines, 0.002);
     // The middle hop is the NTPsec daemon, read over mode 6 like the others.
     let doc = json(&ours(lab, &["-n", "--json", &ntp3]));
     let versions: Vec<&str> = doc["hops"]
@@ -145,9 +170,8 @@ fn chain_to_stratum_1_matches_the_reference() {
 fn max_hosts_1_matches_the_reference() {
     let lab = Lab::get();
     let ntp3 = lab.ntp3().v4.to_string();
-    let (out, theirs) = side_by_side(lab, &["-n", "-m", "1", &ntp3]);
+    let (out, _) = agreeing(lab, &["-n", "-m", "1", &ntp3], 0.000_5);
     out.assert_success();
-    assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), 0.000_5);
     assert_eq!(lines(&out.stdout).len(), 1);
     let doc = json(&ours(lab, &["-n", "-m", "1", "--json", &ntp3]));
     assert_eq!(doc["stop"]["reason"], "max_hosts");
@@ -163,9 +187,8 @@ fn ipv6_hosts() {
     let lab = Lab::get();
     // Starting over IPv6; ntp3's system peer is IPv4, so the walk continues over IPv4.
     let ntp3 = lab.ntp3().v6.to_string();
-    let (out, theirs) = side_by_side(lab, &["-n", &ntp3]);
+    let (out, _) = agreeing(lab, &["-n", &ntp3], 0.000_5);
     out.assert_success();
-    assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), 0.000_5);
     assert_eq!(lines(&out.stdout)[0].host, "fd77::3");
 
     // `leaf` is synchronized to `quiet` over IPv6: its refid is the hash of fd77::51 and the walk
@@ -224,8 +247,9 @@ fn noquery_hop_is_read_by_mode_3() {
         got[1].rest,
         " [mode 3; mode 6: no response after 2 attempts]"
     );
-    // The reference stops silently where mode 6 is refused: only leaf's line, which we match.
-    assert_same_hops(&got[..1], &lines(&theirs.stdout), 0.000_5);
+    // The reference stops silently where mode 6 is refused: only leaf's line, which we match
+    // (within a clock update's step of root dispersion: one run each, no retry here).
+    assert_same_hops(&got[..1], &lines(&theirs.stdout), 0.002);
 
     let doc = json(&ours(lab, &["-n", "--json", &leaf_addr]));
     let hop = &doc["hops"][1];
@@ -252,7 +276,7 @@ fn unreachable_upstream_is_named() {
         lab.sys_stratum(hidden),
         Some((2, lab.ntp1().v4.to_string()))
     );
-    let (out, theirs) = side_by_side(lab, &["-n", &stray.v4.to_string()]);
+    let (out, _) = agreeing(lab, &["-n", &stray.v4.to_string()], 0.000_5);
     assert_eq!(out.code, Some(3), "{out}");
     assert_eq!(lines(&out.stdout).len(), 1, "{out}");
     assert_eq!(
@@ -260,7 +284,6 @@ fn unreachable_upstream_is_named() {
         "ntptrace: 10.77.0.53: no answer to mode 6 (no response after 2 attempts) or mode 3 \
          (no reply after 2 attempts)"
     );
-    assert_same_hops(&lines(&out.stdout), &lines(&theirs.stdout), 0.000_5);
 
     let doc = json(&ours(lab, &["-n", "--json", &stray.v4.to_string()]));
     assert_eq!(doc["stop"]["reason"], "unreachable");
