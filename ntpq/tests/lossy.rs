@@ -16,16 +16,7 @@ const NTPQ: &str = env!("CARGO_BIN_EXE_ntpq");
 /// The impairment of the issue: 10% loss and 5% duplication in each direction, 10% of the
 /// datagrams held back 150 ms (so later ones overtake them), 50 ms ± 100 ms one way.
 fn hostile(seed: u64) -> Impairment {
-    Impairment {
-        delay: Duration::from_millis(50),
-        jitter: Duration::from_millis(100),
-        loss: 0.1,
-        duplicate: 0.05,
-        reorder: 0.1,
-        reorder_gap: Duration::from_millis(150),
-        seed,
-        cut_after: None,
-    }
+    Impairment::lossy_link(seed)
 }
 
 /// Requests sent, from `-d` output.

@@ -31,19 +31,7 @@ fn shape(text: &str) -> Vec<String> {
 fn a_trace_through_a_lossy_first_hop_matches_the_lossless_trace() {
     let lab = Lab::get();
     let ntp3 = lab.ntp3();
-    let relay = lab.relay(
-        ntp3,
-        &Impairment {
-            delay: Duration::from_millis(50),
-            jitter: Duration::from_millis(100),
-            loss: 0.1,
-            duplicate: 0.05,
-            reorder: 0.1,
-            reorder_gap: Duration::from_millis(150),
-            seed: 1421,
-            cut_after: None,
-        },
-    );
+    let relay = lab.relay(ntp3, &Impairment::lossy_link(1421));
     let direct = ntp3.v4.to_string();
     let relayed = relay.v4.ip().to_string();
     for json in [false, true] {

@@ -10,16 +10,7 @@ use ntpkit_lab::{Impairment, Lab, Normalizer};
 const NTPDC: &str = env!("CARGO_BIN_EXE_ntpdc");
 
 fn hostile(seed: u64) -> Impairment {
-    Impairment {
-        delay: Duration::from_millis(50),
-        jitter: Duration::from_millis(100),
-        loss: 0.1,
-        duplicate: 0.05,
-        reorder: 0.1,
-        reorder_gap: Duration::from_millis(150),
-        seed,
-        cut_after: None,
-    }
+    Impairment::lossy_link(seed)
 }
 
 #[test]

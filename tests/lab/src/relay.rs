@@ -68,6 +68,22 @@ impl Impairment {
         }
     }
 
+    /// The lossy link of issue 14: 10% loss and 5% duplication in each direction, 10% of the
+    /// datagrams held back 150 ms (so later ones overtake them), 50 ms ± 100 ms one way; the
+    /// fates drawn from `seed`, so a run can be repeated.
+    pub fn lossy_link(seed: u64) -> Self {
+        Self {
+            delay: Duration::from_millis(50),
+            jitter: Duration::from_millis(100),
+            loss: 0.1,
+            duplicate: 0.05,
+            reorder: 0.1,
+            reorder_gap: Duration::from_millis(150),
+            seed,
+            cut_after: None,
+        }
+    }
+
     /// The arguments of `ntpkit-lab relay` for this impairment.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = vec![
