@@ -13,12 +13,6 @@ use ntpkit_lab::{Impairment, Lab, Normalizer, RunOutput};
 
 const NTPQ: &str = env!("CARGO_BIN_EXE_ntpq");
 
-/// The impairment of the issue: 10% loss and 5% duplication in each direction, 10% of the
-/// datagrams held back 150 ms (so later ones overtake them), 50 ms ± 100 ms one way.
-fn hostile(seed: u64) -> Impairment {
-    Impairment::lossy_link(seed)
-}
-
 /// Requests sent, from `-d` output.
 fn requests(run: &RunOutput) -> usize {
     run.stderr
@@ -163,7 +157,7 @@ fn mrulist_of_ten_thousand_entries_through_a_lossy_link_matches_the_lossless_run
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let fleet = lab.host("fleet");
     let (laddr, sent) = mru_clients(lab);
-    let relay = lab.relay(fleet, &hostile(1404));
+    let relay = lab.relay(fleet, &Impairment::lossy_link(1404));
     let command = format!("mrulist laddr={laddr}");
     let run = |host: String| {
         lab.command(NTPQ)

@@ -9,10 +9,6 @@ use ntpkit_lab::{Impairment, Lab, Normalizer};
 
 const NTPDC: &str = env!("CARGO_BIN_EXE_ntpdc");
 
-fn hostile(seed: u64) -> Impairment {
-    Impairment::lossy_link(seed)
-}
-
 #[test]
 fn peers_and_sysinfo_through_a_lossy_link_match_the_lossless_run() {
     let lab = Lab::get();
