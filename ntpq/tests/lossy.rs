@@ -83,7 +83,7 @@ fn same_through_relay(lab: &Lab, args: &[&str], direct: &str, relayed: &str) {
 fn peers_and_variables_through_a_lossy_link_match_the_lossless_run() {
     let lab = Lab::get();
     for (host, seed) in [(lab.ntp3(), 1401), (lab.ntp2(), 1402), (lab.ntp1(), 1403)] {
-        let relay = lab.relay(host, &hostile(seed));
+        let relay = lab.relay(host, &Impairment::lossy_link(seed));
         let (direct, relayed) = (host.v4.to_string(), relay.v4.ip().to_string());
         same_through_relay(lab, &["-n", "-p"], &direct, &relayed);
         same_through_relay(lab, &["-n", "-c", "rv"], &direct, &relayed);

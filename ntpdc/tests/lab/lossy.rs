@@ -31,7 +31,7 @@ fn peers_and_sysinfo_through_a_lossy_link_match_the_lossless_run() {
         .volatile("bad authentication")
         .volatile("rate exceeded");
     for (host, seed) in [(lab.ntp1(), 1411), (lab.ntp3(), 1413)] {
-        let relay = lab.relay(host, &hostile(seed));
+        let relay = lab.relay(host, &Impairment::lossy_link(seed));
         for command in ["peers", "sysinfo", "sysstats"] {
             let run = |addr: String| {
                 lab.command(NTPDC)
