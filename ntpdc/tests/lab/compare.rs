@@ -164,6 +164,7 @@ fn options_l_p_s_and_several_hosts() {
 #[test]
 fn commands_from_standard_input_and_abbreviations() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     let host = lab.ntp3().v4.to_string();
     let out = lab
         .command(env!("CARGO_BIN_EXE_ntpdc"))

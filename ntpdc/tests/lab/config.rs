@@ -45,6 +45,7 @@ fn ntp3(lab: &Lab) -> String {
 #[test]
 fn addserver_addpeer_broadcast_then_unconfig() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     let host = ntp3(lab);
     let _undo = undo(lab, &host, &["unconfig 10.77.98.1 10.77.98.2 10.77.98.3"]);
     let out = ours_signed(
@@ -95,6 +96,7 @@ fn addserver_addpeer_broadcast_then_unconfig() {
 #[test]
 fn a_full_addserver_line_reaches_the_server_intact() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     let host = ntp3(lab);
     let _undo = undo(lab, &host, &["unconfig 10.77.98.12"]);
     // Thirteen words after the address: classic ntpdc's fourteen arguments, every one used
@@ -129,6 +131,7 @@ fn a_full_addserver_line_reaches_the_server_intact() {
 #[test]
 fn restrict_unrestrict_delrestrict_show_in_reslist() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     let host = ntp3(lab);
     let _undo = undo(
         lab,
@@ -236,6 +239,7 @@ fn enable_and_disable_show_in_sysinfo() {
 #[test]
 fn addtrap_and_clrtrap_show_in_traps() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     let host = ntp3(lab);
     let _undo = undo(lab, &host, &["clrtrap 10.77.98.6 5555"]);
     let out = ours_signed(lab, 1, &["-c", "addtrap 10.77.98.6 5555", &host]);
@@ -370,6 +374,7 @@ fn requestkey_md5_sha1_and_aes_cmac_and_a_wrong_key() {
     let lab = Lab::get();
     let host = ntp3(lab);
     let _state = state_lock();
+    let _key = crate::support::changing_request_key();
     let _restore = RestoreRequestKey(lab);
     // MD5 (key 1) makes SHA1 (key 2) the request key.
     let out = ours_signed(lab, 1, &["-c", "requestkey 2", &host]);
@@ -457,6 +462,7 @@ fn controlkey_moves_mode_6_authentication() {
 #[test]
 fn fudge_shows_in_clockstat_and_addrefclock_in_listpeers() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     let host = lab.ntp1().v4.to_string();
     let _undo = undo(
         lab,

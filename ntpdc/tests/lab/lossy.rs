@@ -69,6 +69,7 @@ fn peers_and_sysinfo_through_a_lossy_link_match_the_lossless_run() {
 #[test]
 fn an_answer_cut_off_half_way_fails_cleanly() {
     let lab = Lab::get();
+    let _key = crate::support::signing();
     // The relay lets no answer through after the first datagram of the run (the `sysinfo`
     // answer): `peers`, asked next, gets nothing and fails alone, after its retries.
     let relay = lab.relay(

@@ -1,6 +1,6 @@
 //! Helpers shared by the lab tests.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use ntpkit_lab::{Lab, Normalizer, RefTool, RunOutput};
 
@@ -12,6 +12,25 @@ static STATE: Mutex<()> = Mutex::new(());
 pub fn state_lock() -> MutexGuard<'static, ()> {
     STATE
         .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Which key signs requests to ntp3: held for writing by the test that moves its requestkey
+/// away from key 1, for reading by the tests that sign with key 1 and take no state lock (a
+/// CI run saw `unrestrict` refused while the request key was key 2).
+static REQUEST_KEY: RwLock<()> = RwLock::new(());
+
+/// Signs with key 1 while this is held: the request key stays key 1.
+pub fn signing() -> RwLockReadGuard<'static, ()> {
+    REQUEST_KEY
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Changes the request key while this is held.
+pub fn changing_request_key() -> RwLockWriteGuard<'static, ()> {
+    REQUEST_KEY
+        .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
