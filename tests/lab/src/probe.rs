@@ -97,6 +97,34 @@ pub fn run(
     Ok(got)
 }
 
+/// Runs `ntpkit-lab probe` with `command` (the lab binary, placed in some namespace): one
+/// datagram to `to`, up to `replies` replies within `timeout`.
+///
+/// # Panics
+/// If the probe cannot run.
+#[track_caller]
+pub(crate) fn exchange(
+    mut command: crate::exec::LabCommand,
+    to: SocketAddr,
+    request: &[u8],
+    replies: usize,
+    timeout: Duration,
+) -> Vec<Datagram> {
+    let out = command
+        .arg("probe")
+        .arg(format!("--to={to}"))
+        .arg(format!("--hex={}", to_hex(request)))
+        .arg(format!("--count={replies}"))
+        .arg(format!("--timeout-ms={}", timeout.as_millis()))
+        .timeout(timeout + Duration::from_secs(10))
+        .run();
+    assert!(
+        out.code.is_some() && !out.timed_out,
+        "ntpkit-lab probe failed:\n{out}"
+    );
+    parse_replies(&out.stdout)
+}
+
 /// Parses the `reply` lines of [`run`].
 pub fn parse_replies(text: &str) -> Vec<Datagram> {
     text.lines()

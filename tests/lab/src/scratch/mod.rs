@@ -456,20 +456,7 @@ impl ScratchDaemon {
         timeout: Duration,
     ) -> Vec<Datagram> {
         let bin = paths::lab_binary().unwrap_or_else(|e| panic!("ntpkit-lab: {e:#}"));
-        let out = self
-            .command(bin)
-            .arg("probe")
-            .arg(format!("--to={to}"))
-            .arg(format!("--hex={}", probe::to_hex(request)))
-            .arg(format!("--count={replies}"))
-            .arg(format!("--timeout-ms={}", timeout.as_millis()))
-            .timeout(timeout + Duration::from_secs(10))
-            .run();
-        assert!(
-            out.code.is_some() && !out.timed_out,
-            "ntpkit-lab probe failed:\n{out}"
-        );
-        probe::parse_replies(&out.stdout)
+        probe::exchange(self.command(bin), to, request, replies, timeout)
     }
 }
 
