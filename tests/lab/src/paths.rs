@@ -3,7 +3,6 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use anyhow::{Context as _, bail};
@@ -92,8 +91,9 @@ fn find_lab_binary() -> anyhow::Result<PathBuf> {
     if exe.file_name().is_some_and(|n| n == "ntpkit-lab") {
         return Ok(exe);
     }
-    if let Some(cargo) = env::var_os("CARGO") {
-        return build_with_cargo(Path::new(&cargo), &exe);
+    if env::var_os("CARGO").is_some() {
+        // Built with the profile of the running test executable.
+        return crate::binaries::workspace_binary("ntpkit-lab", "ntpkit-lab");
     }
     let sibling = exe
         .parent()
@@ -105,60 +105,4 @@ fn find_lab_binary() -> anyhow::Result<PathBuf> {
             "cannot find the ntpkit-lab binary: set NTPKIT_LAB_BIN or run the tests under cargo"
         ),
     }
-}
-
-/// Builds the binary with the profile of the running test executable and returns its path.
-fn build_with_cargo(cargo: &Path, exe: &Path) -> anyhow::Result<PathBuf> {
-    let manifest = workspace_root().join("Cargo.toml");
-    let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "--quiet",
-        "-p",
-        "ntpkit-lab",
-        "--bin",
-        "ntpkit-lab",
-    ])
-    .arg("--message-format=json-render-diagnostics")
-    .arg("--manifest-path")
-    .arg(&manifest);
-    // Test executables live in <target>/<profile dir>/deps/.
-    let profile_dir = exe
-        .parent()
-        .filter(|d| d.file_name().is_some_and(|n| n == "deps"))
-        .and_then(Path::parent)
-        .and_then(Path::file_name)
-        .and_then(|n| n.to_str());
-    match profile_dir {
-        Some("release") => {
-            cmd.arg("--release");
-        }
-        Some(p) if p != "debug" => {
-            cmd.args(["--profile", p]);
-        }
-        _ => {}
-    }
-    let out = cmd
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .with_context(|| format!("cannot run '{}'", cargo.display()))?;
-    if !out.status.success() {
-        bail!(
-            "'cargo build -p ntpkit-lab' failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if msg["reason"] == "compiler-artifact"
-            && msg["target"]["name"] == "ntpkit-lab"
-            && let Some(path) = msg["executable"].as_str()
-        {
-            return Ok(PathBuf::from(path));
-        }
-    }
-    bail!("'cargo build -p ntpkit-lab' reported no executable")
 }
