@@ -220,7 +220,11 @@ impl Mode7Responder {
         script: &Mode7Script,
         dir: &Path,
     ) -> anyhow::Result<Self> {
-        let path = dir.join(format!("mode7-script-{}.json", std::process::id()));
+        // One file per responder: tests of one binary start responders concurrently, and a
+        // name shared by the process let one test's script replace another's.
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!("mode7-script-{}-{n}.json", std::process::id()));
         std::fs::write(&path, serde_json::to_vec(script)?)
             .with_context(|| format!("cannot write {}", path.display()))?;
         let mut child = Command::new("ip")
