@@ -386,10 +386,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             script,
             lifetime_s,
         } => {
-            let text = std::fs::read_to_string(&script)
-                .with_context(|| format!("cannot read {}", script.display()))?;
-            let script: crate::mode7::Mode7Script =
-                serde_json::from_str(&text).context("bad mode 7 script")?;
+            let script: crate::mode7::Mode7Script = read_script(&script, "mode 7")?;
             crate::mode7::run(
                 listen,
                 &script,
@@ -402,10 +399,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             script,
             lifetime_s,
         } => {
-            let text = std::fs::read_to_string(&script)
-                .with_context(|| format!("cannot read {}", script.display()))?;
-            let script: crate::xntpd3::Xntpd3Script =
-                serde_json::from_str(&text).context("bad xntpd 3 script")?;
+            let script: crate::xntpd3::Xntpd3Script = read_script(&script, "xntpd 3")?;
             crate::xntpd3::run(
                 listen,
                 &script,
@@ -527,4 +521,14 @@ fn print_env(lab: &Lab) {
         "NTPKIT_LAB_REF_LD_LIBRARY_PATH={}",
         crate::paths::ref_library_path(&root)
     );
+}
+
+/// A responder's JSON script from `path`; `what` names the protocol in errors.
+fn read_script<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("bad {what} script"))
 }
